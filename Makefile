@@ -1,0 +1,44 @@
+# hvd — make setup | make run | make test
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+APT_PACKAGES := binutils-arm-none-eabi gcc-arm-none-eabi gcc-arm-linux-gnueabihf gdb-multiarch \
+	qemu-system-arm telnet device-tree-compiler u-boot-tools cpio xz-utils
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+.PHONY: setup run test test-fast system-deps images bench clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# Debian packages the tests and the main job need (toolchains, gdb, QEMU as the referee).
+system-deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		$(SUDO) apt-get update -qq || echo "apt-get update reported errors; continuing with the lists it has"; \
+		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+# The main job: a BeagleBoard-xM VM booting its default guest, console on this terminal.
+run: setup system-deps
+	$(VENV)/bin/hvd images fetch
+	$(VENV)/bin/hvd run --kernel-default
+
+test: setup system-deps
+	$(VENV)/bin/pytest -q
+
+test-fast: setup
+	$(VENV)/bin/pytest -q -m 'not slow'
+
+bench: setup system-deps
+	$(VENV)/bin/hvd bench all
+
+clean:
+	rm -rf $(VENV) build *.egg-info

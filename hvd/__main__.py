@@ -1,0 +1,5 @@
+import sys
+
+from hvd.cli import main
+
+sys.exit(main())

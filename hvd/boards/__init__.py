@@ -1,0 +1,1 @@
+"""Boards: memory maps, device wiring and boot protocols."""

@@ -1,0 +1,238 @@
+"""The physical address space of a board: RAM regions and MMIO windows dispatching to devices.
+
+Every MMIO window of the SoC is mapped whole. Inside a window, an access goes to the device whose
+register range covers it; where no model claims the address the access reads as zero, writes are
+ignored and the first access to each such register is logged (``hvd.bus`` at DEBUG). An address
+outside every region is not mapped in Unicorn at all: the monitor (shadow mode) or the vCPU
+(native mode) turns an access there into a synchronous external abort in the guest.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Callable
+
+from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
+
+from hvd.devices.base import Device
+
+log = logging.getLogger("hvd.bus")
+
+PAGE_SHIFT = 12
+
+
+@dataclass
+class RamRegion:
+    name: str
+    base: int
+    size: int
+    readonly: bool = False
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+@dataclass
+class MmioWindow:
+    name: str
+    base: int
+    size: int
+    #: page number -> list of (start, end, device) with absolute physical addresses
+    pages: dict[int, list[tuple[int, int, Device]]] = field(default_factory=dict)
+    unclaimed_seen: set[int] = field(default_factory=set)
+
+    @property
+    def end(self) -> int:
+        return self.base + self.size
+
+
+class Bus:
+    """RAM regions plus MMIO windows; maps itself into a Unicorn instance."""
+
+    def __init__(self) -> None:
+        self.ram: list[RamRegion] = []
+        self.windows: list[MmioWindow] = []
+        self.devices: list[tuple[int, Device]] = []
+        self._uc: Uc | None = None
+        #: set by the VM: called with the exception when a device model raises
+        self.on_device_error: Callable[[Device, BaseException], None] | None = None
+        self.mmio_reads = 0
+        self.mmio_writes = 0
+
+    # -- building -----------------------------------------------------------------------------
+    def add_ram(self, name: str, base: int, size: int, readonly: bool = False) -> RamRegion:
+        r = RamRegion(name, base, size, readonly)
+        self.ram.append(r)
+        return r
+
+    def add_window(self, name: str, base: int, size: int) -> MmioWindow:
+        w = MmioWindow(name, base, size)
+        self.windows.append(w)
+        return w
+
+    def window_of(self, pa: int) -> MmioWindow | None:
+        for w in self.windows:
+            if w.base <= pa < w.end:
+                return w
+        return None
+
+    def attach(self, base: int, device: Device, size: int | None = None) -> Device:
+        size = device.size if size is None else size
+        w = self.window_of(base)
+        if w is None or base + size > w.end:
+            raise ValueError(f"{device.name} at 0x{base:08x} is outside every MMIO window")
+        for page in range(base >> PAGE_SHIFT, (base + size - 1 >> PAGE_SHIFT) + 1):
+            entries = w.pages.setdefault(page, [])
+            for s, e, other in entries:
+                if s < base + size and base < e:
+                    raise ValueError(f"{device.name} overlaps {other.name} at 0x{base:08x}")
+            entries.append((base, base + size, device))
+        self.devices.append((base, device))
+        return device
+
+    # -- queries ------------------------------------------------------------------------------
+    def region_kind(self, pa: int) -> str | None:
+        """'ram', 'rom', 'mmio' or None (nothing there: external abort)."""
+        for r in self.ram:
+            if r.base <= pa < r.end:
+                return "rom" if r.readonly else "ram"
+        if self.window_of(pa) is not None:
+            return "mmio"
+        return None
+
+    def ram_region(self, pa: int) -> RamRegion | None:
+        for r in self.ram:
+            if r.base <= pa < r.end:
+                return r
+        return None
+
+    # -- Unicorn ------------------------------------------------------------------------------
+    def map_into(self, uc: Uc) -> None:
+        self._uc = uc
+        for r in self.ram:
+            uc.mem_map(r.base, r.size, (UC_PROT_READ | UC_PROT_EXEC) if r.readonly else UC_PROT_ALL)
+        for w in self.windows:
+            uc.mmio_map(w.base, w.size, self._make_read(w), None, self._make_write(w), None)
+
+    def _find(self, w: MmioWindow, pa: int) -> Device | None:
+        entries = w.pages.get(pa >> PAGE_SHIFT)
+        if entries:
+            for s, e, dev in entries:
+                if s <= pa < e:
+                    return dev
+        return None
+
+    def _make_read(self, w: MmioWindow):
+        base = w.base
+        pages = w.pages
+
+        def read(uc: Uc, offset: int, size: int, _ud: object) -> int:
+            pa = base + offset
+            self.mmio_reads += 1
+            entries = pages.get(pa >> PAGE_SHIFT)
+            if entries:
+                for s, e, dev in entries:
+                    if s <= pa < e:
+                        try:
+                            return dev.read(pa - s, size) & ((1 << (size * 8)) - 1)
+                        except Exception as exc:  # a model bug must not kill the daemon
+                            self._device_error(dev, exc)
+                            return 0
+            self._unclaimed(w, pa, "read", None)
+            return 0
+
+        return read
+
+    def _make_write(self, w: MmioWindow):
+        base = w.base
+        pages = w.pages
+
+        def write(uc: Uc, offset: int, size: int, value: int, _ud: object) -> None:
+            pa = base + offset
+            self.mmio_writes += 1
+            entries = pages.get(pa >> PAGE_SHIFT)
+            if entries:
+                for s, e, dev in entries:
+                    if s <= pa < e:
+                        try:
+                            dev.write(pa - s, size, value & ((1 << (size * 8)) - 1))
+                        except Exception as exc:
+                            self._device_error(dev, exc)
+                        return
+            self._unclaimed(w, pa, "write", value)
+
+        return write
+
+    def _unclaimed(self, w: MmioWindow, pa: int, kind: str, value: int | None) -> None:
+        key = pa if kind == "read" else pa | (1 << 40)
+        if key not in w.unclaimed_seen:
+            w.unclaimed_seen.add(key)
+            if value is None:
+                log.debug("%s: unmodeled read at 0x%08x (reads 0)", w.name, pa)
+            else:
+                log.debug("%s: unmodeled write at 0x%08x value 0x%x (ignored)", w.name, pa, value)
+
+    def _device_error(self, dev: Device, exc: BaseException) -> None:
+        log.error("device %s raised %r", dev.name, exc)
+        if self.on_device_error is not None:
+            self.on_device_error(dev, exc)
+
+    # -- physical access for the debugger, loader and semihosting ------------------------------
+    def read_phys(self, pa: int, size: int) -> bytes | None:
+        """Read ``size`` bytes of physical memory (RAM or MMIO); None where nothing is mapped."""
+        out = bytearray()
+        while size > 0:
+            r = self.ram_region(pa)
+            if r is not None:
+                n = min(size, r.end - pa)
+                assert self._uc is not None
+                out += self._uc.mem_read(pa, n)
+            else:
+                w = self.window_of(pa)
+                if w is None:
+                    return None
+                n = min(size, 4 - (pa & 3))
+                dev = self._find(w, pa)
+                if dev is None:
+                    out += bytes(n)
+                else:
+                    try:
+                        v = dev.read((pa - self._dev_base(w, pa)), 1) if n else 0
+                    except Exception:
+                        v = 0
+                    out.append(v & 0xFF)
+                    n = 1
+            pa += n
+            size -= n
+        return bytes(out)
+
+    def _dev_base(self, w: MmioWindow, pa: int) -> int:
+        for s, e, dev in w.pages.get(pa >> PAGE_SHIFT, ()):
+            if s <= pa < e:
+                return s
+        return pa
+
+    def write_phys(self, pa: int, data: bytes) -> bool:
+        """Write physical memory (RAM, or device registers byte by byte); False if unmapped."""
+        assert self._uc is not None
+        i = 0
+        while i < len(data):
+            r = self.ram_region(pa + i)
+            if r is not None:
+                n = min(len(data) - i, r.end - (pa + i))
+                self._uc.mem_write(pa + i, bytes(data[i:i + n]))
+                i += n
+                continue
+            w = self.window_of(pa + i)
+            if w is None:
+                return False
+            dev = self._find(w, pa + i)
+            if dev is not None:
+                try:
+                    dev.write(pa + i - self._dev_base(w, pa + i), 1, data[i])
+                except Exception as exc:
+                    self._device_error(dev, exc)
+            i += 1
+        return True

@@ -1,0 +1,628 @@
+"""The vCPU: one Unicorn Cortex-A8 run in slices on its own OS thread.
+
+Run loop (one iteration):
+
+1. park if a pause or debug stop was requested (guest time frozen while parked);
+2. fire due timers (:meth:`VirtualClock.run_due`), then take a pending IRQ/FIQ if CPSR allows;
+3. if the guest is in WFI with nothing pending, sleep until the next timer deadline or a kick
+   (in ``warp`` clock mode jump guest time to the deadline instead) — an idle guest costs no
+   host CPU;
+4. otherwise run Unicorn (``emu_start`` with no instruction count: counting costs ~20% and
+   switching it on and off flushes the translation cache) until something stops it.
+
+What stops a slice: a hook (exception entry needed, semihosting exit, breakpoint) calling
+``emu_stop`` on this thread; a WFI (Unicorn returns from ``emu_start``); a failed TLB fill (the
+monitor decided on a guest abort: ``UC_ERR_EXCEPTION``); or the alarm thread. Stopping from another
+thread is done only by the alarm thread, which calls ``uc.emu_stop()`` while the vCPU is inside
+``emu_start`` and repeats it every ``KICK_RETRY_S`` until the vCPU acknowledges: Unicorn's
+``emu_stop`` can be lost when it races with the start of ``emu_start`` (it resets the request),
+never worse, so repetition makes the cross-thread stop reliable. Every other thread asks for a
+stop through :meth:`VCpu.kick`.
+
+Exceptions the guest takes because of an instruction (SVC, undefined instruction, BKPT) are
+entered from inside the Unicorn hook by writing CPSR/SPSR/LR/PC: Unicorn then leaves the current
+translation block and continues at the vector without leaving ``emu_start``.
+"""
+
+from __future__ import annotations
+
+import logging
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+from unicorn import (
+    UC_ARCH_ARM, UC_ERR_EXCEPTION, UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED,
+    UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_PROT, UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_HOOK_INSN_INVALID,
+    UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError,
+)
+from unicorn.arm_const import (
+    UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_CPU_ARM_CORTEX_A8,
+)
+
+from hvd.clock import VirtualClock
+
+from capstone import arm as csarm
+from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
+
+from .access import decode_access, first_address_in_page
+from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
+from .exceptions import AbortInfo, Exc, enter_exception, lr_for
+from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
+
+log = logging.getLogger("hvd.cpu")
+
+UNTIL = 0xFFFFFFFE  # never reached: guests do not execute at 0xFFFFFFFE
+KICK_RETRY_S = 0.001
+#: while an interrupt is pending but masked, poll this often for the guest to unmask it
+MASKED_POLL_NS = 200_000
+
+EXCP_UDEF = 1
+EXCP_SWI = 2
+EXCP_PREFETCH_ABORT = 3
+EXCP_DATA_ABORT = 4
+EXCP_BKPT = 7
+EXCP_SMC = 13
+
+
+_CS_TO_UC = {getattr(csarm, f"ARM_REG_R{i}"): UC_ARM_REG_R0 + i for i in range(13)}
+_CS_TO_UC.update({csarm.ARM_REG_SP: UC_ARM_REG_SP, csarm.ARM_REG_LR: UC_ARM_REG_LR,
+                  csarm.ARM_REG_PC: UC_ARM_REG_PC})
+_CS_TO_UC[csarm.ARM_REG_SB] = UC_ARM_REG_R0 + 9 if hasattr(csarm, "ARM_REG_SB") else UC_ARM_REG_R0 + 9
+_CS_TO_UC[getattr(csarm, "ARM_REG_FP", csarm.ARM_REG_R11)] = UC_ARM_REG_R0 + 11
+_CS_TO_UC[getattr(csarm, "ARM_REG_IP", csarm.ARM_REG_R12)] = UC_ARM_REG_R0 + 12
+_CS_TO_UC[getattr(csarm, "ARM_REG_SL", csarm.ARM_REG_R10)] = UC_ARM_REG_R0 + 10
+
+
+@dataclass
+class StopReason:
+    """Why the vCPU parked or stopped: pause, breakpoint, watchpoint, step, exit, poweroff, error."""
+
+    kind: str
+    addr: int = 0
+    status: int = 0
+    detail: str = ""
+
+
+class VCpu:
+    """Unicorn plus the run loop. ``mmu`` is the memory virtualization (shadow monitor or native)."""
+
+    def __init__(self, clock: VirtualClock, *, semihosting: bool = False,
+                 semihost_write: Callable[[bytes], None] | None = None,
+                 semihost_read: Callable[[], int] | None = None) -> None:
+        self.clock = clock
+        self.uc = Uc(UC_ARCH_ARM, UC_MODE_ARM)
+        self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_A8)
+        self.cp15 = Cp15(self.uc)
+        self.mmu = None  # set by attach_mmu
+        self.semihosting: Semihosting | None = None
+        if semihosting:
+            self.semihosting = Semihosting(self, semihost_write or (lambda b: None),
+                                           semihost_read, now_ns=clock.now_ns)
+        # interrupt lines from the interrupt controller
+        self.irq_level = False
+        self.fiq_level = False
+        # run-loop state
+        self._thread: threading.Thread | None = None
+        self._cv = threading.Condition()
+        self._quit = False
+        self._park_requested = False
+        self._parked = False
+        self._step_requested = 0
+        self.wfi = False
+        self.exit_status: int | None = None
+        self.stop_reason: StopReason | None = None
+        self._hook_stop: StopReason | None = None
+        self.pending_abort: tuple[Exc, AbortInfo] | None = None
+        # cross-thread stop
+        self._emu_lock = threading.Lock()
+        self._in_emu = False
+        self._kick_pending = False
+        self._slice_deadline: float | None = None  # host monotonic seconds
+        self._alarm_cv = threading.Condition()
+        self._alarm: threading.Thread | None = None
+        # callbacks
+        self.on_park: Callable[[StopReason], None] | None = None
+        self.on_exit: Callable[[StopReason], None] | None = None
+        self.on_error: Callable[[BaseException], None] | None = None
+        self.on_reset: Callable[[], None] | None = None
+        self.before_slice: list[Callable[[], None]] = []
+        self._posted: list[Callable[[], None]] = []
+        # statistics
+        self.slices = 0
+        self.exceptions_taken = 0
+        self.irqs_taken = 0
+        self.wfi_sleeps = 0
+        self.kicks = 0
+        self.idle_ns = 0
+        self.icount_estimate = 0
+        self._hooks = [
+            self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
+            self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
+        ]
+        clock.on_new_deadline = self._on_new_deadline
+        self.reset_cpu()
+
+    # ------------------------------------------------------------------------------------------
+    # reset / setup
+    def reset_cpu(self) -> None:
+        """Architectural reset state as far as the VM relies on it: SVC mode, IRQ/FIQ masked."""
+        uc = self.uc
+        for i in range(13):
+            uc.reg_write(UC_ARM_REG_R0 + i, 0)
+        uc.reg_write(UC_ARM_REG_CPSR, 0x1D3)
+        self.cp15.write(CP15_MIDR, CORTEX_A8_R3P2_MIDR)
+        # Enable VFP/NEON access (CPACR cp10/cp11 full) and FPEXC.EN like firmware leaves them off:
+        # guests enable them themselves; keep architectural reset values.
+        self.wfi = False
+        self.pending_abort = None
+
+    def attach_mmu(self, mmu) -> None:
+        self.mmu = mmu
+        mmu.install(self)
+
+    # ------------------------------------------------------------------------------------------
+    # guest memory by virtual address (semihosting, debugger helpers)
+    def read_virt(self, va: int, size: int) -> bytes | None:
+        out = bytearray()
+        while size > 0:
+            n = min(size, 0x1000 - (va & 0xFFF))
+            pa = self.mmu.translate(va, write=False)
+            if pa is None:
+                return None
+            chunk = self.mmu.bus.read_phys(pa, n)
+            if chunk is None:
+                return None
+            out += chunk
+            va += n
+            size -= n
+        return bytes(out)
+
+    def write_virt(self, va: int, data: bytes) -> bool:
+        i = 0
+        while i < len(data):
+            n = min(len(data) - i, 0x1000 - ((va + i) & 0xFFF))
+            pa = self.mmu.translate(va + i, write=True)
+            if pa is None or not self.mmu.bus.write_phys(pa, data[i:i + n]):
+                return False
+            i += n
+        return True
+
+    def exact_fault_address(self, page: int, access: int) -> int:
+        """The exact faulting address of the access that failed in 1 KiB page ``page``."""
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        if access == 18:  # instruction fetch: the instruction's own address
+            return pc if (pc & ~0x3FF) == page else page
+        acc = self.decode_current_access()
+        if acc is None:
+            return page
+        return first_address_in_page(acc, page)
+
+    def decode_current_access(self):
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        code = self.read_virt(pc, 4)
+        if code is None:
+            return None
+        return decode_access(code, pc, thumb, lambda r: uc.reg_read(_CS_TO_UC[r]))
+
+    # ------------------------------------------------------------------------------------------
+    # interrupt lines (called on the vCPU thread by the INTC model, or via post())
+    def set_irq_lines(self, irq: bool, fiq: bool) -> None:
+        raised = (irq and not self.irq_level) or (fiq and not self.fiq_level)
+        self.irq_level = irq
+        self.fiq_level = fiq
+        if raised and self._in_emu and threading.current_thread() is self._thread:
+            # a device raised a line during an MMIO access: end the slice so it can be taken
+            self.uc.emu_stop()
+
+    # ------------------------------------------------------------------------------------------
+    # Unicorn hooks (vCPU thread, inside emu_start)
+    def _on_intr(self, uc: Uc, intno: int, _ud: object) -> None:
+        try:
+            if intno == EXCP_SWI:
+                self._on_svc()
+            elif intno == EXCP_BKPT:
+                pc = uc.reg_read(UC_ARM_REG_PC)
+                self._take(Exc.PABT, lr_for(Exc.PABT, pc, False), AbortInfo(0x2, pc))
+            elif intno in (EXCP_DATA_ABORT, EXCP_PREFETCH_ABORT):
+                self.mmu.native_abort(intno == EXCP_PREFETCH_ABORT)
+            elif intno == EXCP_SMC:
+                # No secure monitor on this GP device model: SMC is undefined here. Unicorn
+                # reports it with PC already past the instruction, which is UND's return link.
+                self._take(Exc.UND, uc.reg_read(UC_ARM_REG_PC))
+            else:
+                self._stop_from_hook(StopReason("error", detail=f"unhandled CPU exception {intno}"))
+        except SemihostExit as e:
+            self.exit_status = e.status
+            self._stop_from_hook(StopReason("exit", status=e.status))
+
+    def _on_svc(self) -> None:
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)  # already past the SVC
+        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        thumb = bool(cpsr & CPSR_T)
+        insn_addr = pc - (2 if thumb else 4)
+        if self.semihosting is not None and (cpsr & CPSR_M) != MODE_USR:
+            raw = self.read_virt(insn_addr, 2 if thumb else 4)
+            if raw is not None:
+                if thumb:
+                    imm = struct.unpack("<H", raw)[0]
+                    is_semi = (imm & 0xFF00) == 0xDF00 and (imm & 0xFF) == SVC_THUMB
+                else:
+                    w = struct.unpack("<I", raw)[0]
+                    is_semi = (w & 0x0F000000) == 0x0F000000 and (w & 0xFFFFFF) == SVC_ARM
+                if is_semi:
+                    op = uc.reg_read(UC_ARM_REG_R0)
+                    arg = uc.reg_read(UC_ARM_REG_R1)
+                    r0 = self.semihosting.call(op, arg)
+                    uc.reg_write(UC_ARM_REG_R0, r0)
+                    return
+        self._take(Exc.SVC, pc)
+
+    def _on_invalid(self, uc: Uc, _ud: object) -> bool:
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        self._take(Exc.UND, lr_for(Exc.UND, pc, thumb))
+        return True
+
+    def _take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
+        self.exceptions_taken += 1
+        enter_exception(self.uc, self.cp15, kind, lr, abort)
+
+    def _stop_from_hook(self, reason: StopReason) -> None:
+        self._hook_stop = reason
+        self.uc.emu_stop()
+
+    def request_stop(self, reason: StopReason) -> None:
+        """From a hook on the vCPU thread: end the slice and park with ``reason``."""
+        self._hook_stop = reason
+        self.uc.emu_stop()
+
+    # ------------------------------------------------------------------------------------------
+    # thread control (any thread)
+    def start(self) -> None:
+        if self._thread is not None:
+            return
+        self._thread = threading.Thread(target=self._thread_main, name="vcpu", daemon=True)
+        self._alarm = threading.Thread(target=self._alarm_main, name="vcpu-alarm", daemon=True)
+        self._alarm.start()
+        self._thread.start()
+
+    def kick(self) -> None:
+        """Ask the run loop to look at its inputs soon (pause, posted work, new interrupt)."""
+        self.kicks += 1
+        with self._alarm_cv:
+            self._kick_pending = True
+            self._alarm_cv.notify()
+        with self._cv:
+            self._cv.notify_all()
+
+    def post(self, fn: Callable[[], None]) -> None:
+        """Run ``fn`` on the vCPU thread between slices (device input from other threads)."""
+        with self._cv:
+            self._posted.append(fn)
+        self.kick()
+
+    def pause(self, timeout: float | None = 10.0) -> bool:
+        """Park the vCPU; returns once it is parked (True) or the timeout passed."""
+        if self._thread is None:
+            self._park_requested = True
+            self._parked = True
+            return True
+        with self._cv:
+            self._park_requested = True
+        self.kick()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._cv:
+            while not self._parked and self._thread.is_alive():
+                left = None if deadline is None else deadline - time.monotonic()
+                if left is not None and left <= 0:
+                    return False
+                self._cv.wait(left)
+        return True
+
+    def resume(self) -> None:
+        with self._cv:
+            self._park_requested = False
+            self.stop_reason = None
+            self._cv.notify_all()
+
+    @property
+    def parked(self) -> bool:
+        return self._parked
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def step(self, timeout: float = 10.0) -> StopReason | None:
+        """Execute one instruction while parked (taking any exception it causes)."""
+        with self._cv:
+            if not self._parked:
+                return None
+            self._step_requested += 1
+            self._cv.notify_all()
+            deadline = time.monotonic() + timeout
+            while self._step_requested and self._thread and self._thread.is_alive():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cv.wait(left)
+        return self.stop_reason
+
+    def shutdown(self, timeout: float = 5.0) -> None:
+        with self._cv:
+            self._quit = True
+            self._cv.notify_all()
+        self.kick()
+        for t in (self._thread, self._alarm):
+            if t is not None and t is not threading.current_thread():
+                t.join(timeout)
+        with self._alarm_cv:
+            self._alarm_cv.notify_all()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the vCPU thread to end; True when it has."""
+        if self._thread is None:
+            return True
+        self._thread.join(timeout)
+        return not self._thread.is_alive()
+
+    # ------------------------------------------------------------------------------------------
+    # the alarm thread: the only foreign caller of emu_stop
+    def _on_new_deadline(self, deadline_ns: int) -> None:
+        host = self.clock.host_deadline(deadline_ns)
+        with self._alarm_cv:
+            if self._slice_deadline is None or host < self._slice_deadline:
+                self._slice_deadline = host
+                self._alarm_cv.notify()
+
+    def _alarm_main(self) -> None:
+        cv = self._alarm_cv
+        while not self._quit:
+            with cv:
+                now = time.monotonic()
+                due = self._kick_pending or (self._slice_deadline is not None and now >= self._slice_deadline)
+                if not due:
+                    timeout = None if self._slice_deadline is None else self._slice_deadline - now
+                    cv.wait(timeout)
+                    continue
+            # due: stop the slice if one is running, and repeat until the vCPU acknowledges
+            with self._emu_lock:
+                if self._in_emu:
+                    self.uc.emu_stop()
+            with cv:
+                if self._kick_pending or (self._slice_deadline is not None and time.monotonic() >= self._slice_deadline):
+                    cv.wait(KICK_RETRY_S)
+
+    # ------------------------------------------------------------------------------------------
+    # the run loop (vCPU thread)
+    def _thread_main(self) -> None:
+        try:
+            self._loop()
+        except BaseException as exc:  # noqa: BLE001 - a vCPU must not take the process down
+            log.exception("vCPU failed")
+            self.stop_reason = StopReason("error", detail=repr(exc))
+            if self.on_error is not None:
+                self.on_error(exc)
+        finally:
+            self._quit = True
+            with self._alarm_cv:
+                self._alarm_cv.notify_all()
+            with self._cv:
+                self._parked = True
+                self._cv.notify_all()
+
+    def _run_posted(self) -> None:
+        if self._posted:
+            with self._cv:
+                work, self._posted = self._posted, []
+            for fn in work:
+                fn()
+
+    def _park(self) -> None:
+        self.clock.freeze()
+        with self._cv:
+            self._parked = True
+            self._cv.notify_all()
+            if self.on_park is not None and self.stop_reason is not None:
+                cb = self.on_park
+                reason = self.stop_reason
+            else:
+                cb = reason = None
+        if cb is not None and reason is not None:
+            cb(reason)
+        with self._cv:
+            while self._park_requested and not self._quit and not self._step_requested:
+                self._cv.wait()
+                self._run_posted_locked()
+            stepping = self._step_requested
+            self._parked = False
+        self.clock.thaw()
+        if stepping:
+            self._do_step()
+
+    def _run_posted_locked(self) -> None:
+        if self._posted:
+            work, self._posted = self._posted, []
+            self._cv.release()
+            try:
+                for fn in work:
+                    fn()
+            finally:
+                self._cv.acquire()
+
+    def _do_step(self) -> None:
+        self.clock.run_due()
+        if not self._deliver_interrupts():
+            self.wfi = False
+            self._run_slice(count=1)
+        with self._cv:
+            self._step_requested = 0
+            if self.stop_reason is None:
+                self.stop_reason = StopReason("step", addr=self.uc.reg_read(UC_ARM_REG_PC))
+            self._cv.notify_all()
+
+    def _loop(self) -> None:
+        clock = self.clock
+        while not self._quit:
+            self._run_posted()
+            if self._park_requested:
+                self._park()
+                continue
+            clock.run_due()
+            self._deliver_interrupts()
+            if self.wfi:
+                if self.irq_level or self.fiq_level:
+                    self.wfi = False
+                else:
+                    self._idle()
+                    continue
+            for fn in self.before_slice:
+                fn()
+            self._run_slice()
+
+    def _idle(self) -> None:
+        """WFI with nothing pending: sleep to the next deadline (or warp to it)."""
+        self.wfi_sleeps += 1
+        deadline = self.clock.next_deadline()
+        if self.clock.mode == "warp" and deadline is not None and not self._posted:
+            self.clock.warp_to(deadline)
+            return
+        t0 = time.monotonic_ns()
+        with self._cv:
+            if self._park_requested or self._quit or self._posted or self.irq_level or self.fiq_level:
+                return
+            if deadline is None:
+                self._cv.wait(0.5)
+            else:
+                wait = self.clock.host_deadline(deadline) - time.monotonic()
+                if wait > 0:
+                    self._cv.wait(wait)
+        self.idle_ns += time.monotonic_ns() - t0
+
+    def _deliver_interrupts(self) -> bool:
+        if not (self.irq_level or self.fiq_level):
+            return False
+        cpsr = self.uc.reg_read(UC_ARM_REG_CPSR)
+        if self.fiq_level and not cpsr & CPSR_F:
+            kind = Exc.FIQ
+        elif self.irq_level and not cpsr & CPSR_I:
+            kind = Exc.IRQ
+        else:
+            return False
+        self.wfi = False
+        pc = self.uc.reg_read(UC_ARM_REG_PC)
+        self.irqs_taken += 1
+        self._take(kind, pc + 4)
+        return True
+
+    def _slice_deadline_host(self) -> float | None:
+        deadline = self.clock.next_deadline()
+        host = None if deadline is None else self.clock.host_deadline(deadline)
+        if (self.irq_level or self.fiq_level):
+            # pending but masked: come back soon to see whether the guest unmasked it
+            poll = time.monotonic() + MASKED_POLL_NS / 1e9
+            host = poll if host is None else min(host, poll)
+        return host
+
+    def _run_slice(self, count: int = 0) -> None:
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        begin = pc | 1 if cpsr & CPSR_T else pc
+        self._hook_stop = None
+        self.pending_abort = None
+        with self._alarm_cv:
+            self._slice_deadline = self._slice_deadline_host()
+            if self._slice_deadline is not None:
+                self._alarm_cv.notify()
+        with self._emu_lock:
+            if self._kick_pending and count == 0:
+                self._kick_pending = False
+                return
+            self._in_emu = True
+        err: UcError | None = None
+        try:
+            uc.emu_start(begin, UNTIL, 0, count)
+        except UcError as e:
+            err = e
+        finally:
+            with self._emu_lock:
+                self._in_emu = False
+            with self._alarm_cv:
+                kicked = self._kick_pending
+                self._kick_pending = False
+                self._slice_deadline = None
+        self.slices += 1
+        if err is not None:
+            self._on_emu_error(err)
+            return
+        if self._hook_stop is not None:
+            reason, self._hook_stop = self._hook_stop, None
+            self._handle_stop(reason)
+            return
+        if count or kicked:
+            return
+        # Unicorn returned by itself: WFI (PC is past it), or an alarm whose kick was consumed.
+        if self._previous_is_wfi():
+            self.wfi = True
+
+    def _previous_is_wfi(self) -> bool:
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        if uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T:
+            raw = self.read_virt(pc - 4, 4)
+            if raw is None:
+                return False
+            hw1, hw2 = struct.unpack("<HH", raw)
+            return hw2 == 0xBF30 or (hw1 == 0xF3AF and hw2 == 0x8003)
+        raw = self.read_virt(pc - 4, 4)
+        if raw is None:
+            return False
+        (w,) = struct.unpack("<I", raw)
+        return (w & 0x0FFFFFFF) == 0x0320F003
+
+    def _on_emu_error(self, err: UcError) -> None:
+        uc = self.uc
+        if err.errno == UC_ERR_EXCEPTION and self.pending_abort is not None:
+            kind, info = self.pending_abort
+            self.pending_abort = None
+            pc = uc.reg_read(UC_ARM_REG_PC)
+            thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+            self._take(kind, lr_for(kind, pc, thumb), info)
+            return
+        if self._hook_stop is not None:
+            reason, self._hook_stop = self._hook_stop, None
+            self._handle_stop(reason)
+            return
+        if err.errno in (UC_ERR_READ_UNMAPPED, UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_UNMAPPED,
+                         UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_ERR_FETCH_PROT, UC_ERR_EXCEPTION):
+            if self.mmu is not None and self.mmu.unmapped_abort(err.errno):
+                return
+        hook_exc = getattr(uc, "_hook_exception", None)
+        detail = f"{err} at pc=0x{uc.reg_read(UC_ARM_REG_PC):08x}"
+        if hook_exc is not None:
+            detail += f" ({hook_exc!r})"
+        self._handle_stop(StopReason("error", detail=detail))
+
+    def _handle_stop(self, reason: StopReason) -> None:
+        if reason.kind == "reset" and self.on_reset is not None:
+            self.on_reset()
+            return
+        self.stop_reason = reason
+        if reason.kind in ("exit", "poweroff", "error"):
+            if reason.kind == "error":
+                log.error("vCPU stopped: %s", reason.detail)
+            with self._cv:
+                self._park_requested = True
+            if self.on_exit is not None:
+                self.on_exit(reason)
+        else:
+            with self._cv:
+                self._park_requested = True

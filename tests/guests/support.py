@@ -1,0 +1,114 @@
+"""Shared helpers of the guest-program tests: build a guest, run it under QEMU or one hvd mode.
+
+Every portable guest runs in four modes, the test ids saying which: ``shadow-tlb``,
+``shadow-wp``, ``native`` (hvd on the BeagleBoard-xM, RAM at 0x8000_0000) and ``qemu``
+(qemu-system-arm vexpress-a9, RAM at 0x6000_0000: the referee). Results are cached for the
+session so a guest's QEMU output can be compared with each hvd mode's without rerunning it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from hvd.testing import guestbuild
+from hvd.testing.hvdrun import HVD_MODES, run_hvd_full
+from hvd.testing.qemu import qemu_available, run_qemu
+
+ALL_MODES = [*HVD_MODES, "qemu"]
+HVD_ONLY = list(HVD_MODES)
+GUEST_TIMEOUT = 20
+
+
+@dataclass
+class GuestRun:
+    name: str
+    mode: str
+    status: int
+    output: str  # semihosting output
+    stderr: str = ""
+    serial: str = ""
+
+    @property
+    def lines(self) -> list[str]:
+        return self.output.splitlines()
+
+    def failures(self) -> list[str]:
+        return [line for line in self.lines if line.startswith("not ok")]
+
+    def describe(self) -> str:
+        tail = "\n".join(self.stderr.strip().splitlines()[-15:])
+        return (
+            f"{self.name} under {self.mode}: exit status {self.status}\n"
+            f"--- output ---\n{self.output}\n--- stderr (tail) ---\n{tail}"
+        )
+
+
+def platform_for(mode: str) -> str:
+    return "vexpress" if mode == "qemu" else "beagle"
+
+
+def build(name: str, mode: str, defines: dict[str, int | str] | None = None) -> Path:
+    if not guestbuild.toolchain_available():
+        pytest.skip("arm-none-eabi-gcc not installed")
+    return guestbuild.build_guest(name, platform_for(mode), defines)
+
+
+class GuestRunner:
+    """Builds and runs guests, caching each (guest, mode) result for the session."""
+
+    def __init__(self, tmp: Path) -> None:
+        self._cache: dict[tuple[str, str], GuestRun] = {}
+        self._tmp = tmp
+
+    def run(self, name: str, mode: str) -> GuestRun:
+        key = (name, mode)
+        if key not in self._cache:
+            elf = build(name, mode)
+            if mode == "qemu":
+                if not qemu_available():
+                    pytest.skip("qemu-system-arm not installed")
+                status, out = run_qemu(elf, timeout=GUEST_TIMEOUT)
+                self._cache[key] = GuestRun(name, mode, status, out)
+            else:
+                res = run_hvd_full(elf, mode, timeout=GUEST_TIMEOUT)
+                self._cache[key] = GuestRun(name, mode, res.status, res.stdout, res.stderr)
+        return self._cache[key]
+
+    def run_serial(
+        self, name: str, mode: str, stdin: bytes | None = None, timeout: float = GUEST_TIMEOUT,
+        extra: tuple[str, ...] = (), defines: dict[str, int | str] | None = None,
+    ) -> GuestRun:
+        """Run an hvd-only guest with UART3 captured to a file (not cached)."""
+        elf = build(name, mode, defines)
+        serial = self._tmp / f"{name}-{mode}-serial.txt"
+        serial.unlink(missing_ok=True)
+        res = run_hvd_full(elf, mode, timeout=timeout, serial_file=serial, extra=extra,
+                           stdin=stdin)
+        return GuestRun(name, mode, res.status, res.stdout, res.stderr, res.serial)
+
+
+def check_selfchecking(run: GuestRun) -> None:
+    """A self-checking guest passed: exit 0, no 'not ok' line, a summary with 0 failures."""
+    assert run.status == 0, run.describe()
+    assert not run.failures(), run.describe()
+    assert any(line.startswith("# checks ") and line.endswith(", failed 0") for line in run.lines), (
+        run.describe()
+    )
+
+
+def check_portable(guests: GuestRunner, name: str, mode: str) -> None:
+    """Run a portable guest in `mode`; under hvd its output must equal QEMU's, line for line."""
+    run = guests.run(name, mode)
+    check_selfchecking(run)
+    if mode != "qemu" and qemu_available():
+        ref = guests.run(name, "qemu")
+        if ref.status == 0:
+            assert run.lines == ref.lines, f"{name}: {mode} differs from qemu\n{run.describe()}"
+
+
+def has_qemu() -> bool:
+    return shutil.which("qemu-system-arm") is not None
