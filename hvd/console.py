@@ -11,13 +11,14 @@ output ``IAC`` is doubled and a bare ``CR`` is sent as ``CR NUL``.
 The :class:`ConsoleHub` takes guest output from the vCPU thread without ever blocking it (a
 bounded pending buffer, oldest bytes dropped on overflow), and on the trio side appends it to
 the scrollback (replayed to late clients), the console log and every client's bounded output
-buffer. A client whose buffer overflows (it does not read) is disconnected.
+buffer. A client whose backlog overflows (it does not read) is disconnected.
 """
 
 from __future__ import annotations
 
 import logging
 import os
+import socket
 import threading
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +33,8 @@ OPT_BINARY, OPT_ECHO, OPT_SGA = 0, 1, 3
 
 SCROLLBACK = 64 * 1024
 PENDING_MAX = 1 << 20
-CLIENT_BUF_MAX = 256 * 1024
+CLIENT_BUF_MAX = 2 << 20
+CLIENT_SNDBUF = 64 * 1024
 LOG_MAX = 8 << 20
 MAX_CLIENTS = 16
 SB_MAX = 256
@@ -161,9 +163,11 @@ class _Client:
 
     def push_raw(self, data: bytes) -> bool:
         if len(self.buf) + len(data) > CLIENT_BUF_MAX:
-            self.dropped = True
-            self.scope.cancel()
-            return False
+            if self.buf:  # a backlog that keeps growing: the client does not read
+                self.dropped = True
+                self.scope.cancel()
+                return False
+            data = data[-CLIENT_BUF_MAX:]  # one huge burst: keep its newest part
         self.buf += data
         self.ready.set()
         return True
@@ -294,6 +298,10 @@ class ConsoleHub:
                     pass
             await trio.aclose_forcefully(stream)
             return
+        try:  # keep the kernel's share of a slow client's backlog small too
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, CLIENT_SNDBUF)
+        except OSError:
+            pass
         c = _Client(stream, peer)
         c.push_raw(GREETING)
         c.push(bytes(self.scrollback))
@@ -305,8 +313,9 @@ class ConsoleHub:
                     nursery.start_soon(self._client_writer, c)
                     await self._client_reader(c)
                     nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            pass
+        except Exception as e:  # a client's broken connection must never reach the daemon
+            if not _is_disconnect(e):
+                log.exception("console %s: client %s failed", self.name, peer)
         finally:
             self.clients.discard(c)
             await trio.aclose_forcefully(stream)
@@ -336,6 +345,13 @@ class ConsoleHub:
                 except Exception:  # the VM refusing input must not end the console
                     log.exception("console %s: input refused", self.name)
             await trio.sleep(0)
+
+
+def _is_disconnect(e: BaseException) -> bool:
+    """True when ``e`` (or every exception in a group) is just a connection going away."""
+    if isinstance(e, BaseExceptionGroup):
+        return all(_is_disconnect(x) for x in e.exceptions)
+    return isinstance(e, (trio.BrokenResourceError, trio.ClosedResourceError, OSError))
 
 
 async def serve_console(

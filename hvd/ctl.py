@@ -441,7 +441,16 @@ def cmd_top(c: QmpClient, a: argparse.Namespace) -> int:
 def add_ctl_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--control", metavar="PATH", help="control socket of the daemon")
     p.add_argument("--json", action="store_true", help="print raw JSON results")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--json", action="store_true", default=argparse.SUPPRESS,
+                        help="print raw JSON results")
     sub = p.add_subparsers(dest="ctl_command", metavar="COMMAND", required=True)
+    _add = sub.add_parser
+
+    def add_parser(name: str, **kw: Any) -> argparse.ArgumentParser:
+        return _add(name, parents=[common], **kw)
+
+    sub.add_parser = add_parser  # type: ignore[method-assign]
     sub.add_parser("list", help="list VMs").set_defaults(run=cmd_list)
     for name, qmp, text in (
         ("status", None, "show a VM's status"),

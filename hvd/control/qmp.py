@@ -194,6 +194,12 @@ def parse_value(raw: bytes) -> Any:
         raise QmpError(f"JSON parse error, {e}") from None
 
 
+def _is_disconnect(e: BaseException) -> bool:
+    if isinstance(e, BaseExceptionGroup):
+        return all(_is_disconnect(x) for x in e.exceptions)
+    return isinstance(e, (trio.BrokenResourceError, trio.ClosedResourceError, OSError))
+
+
 # --------------------------------------------------------------------------------------------
 # session
 # --------------------------------------------------------------------------------------------
@@ -269,8 +275,9 @@ class QmpSession:
                     with trio.move_on_after(1):
                         await self.flush()
                     nursery.cancel_scope.cancel()
-        except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
-            pass
+        except Exception as e:  # a broken connection must never reach the daemon
+            if not _is_disconnect(e):
+                log.exception("QMP %s: session failed", self.peer)
         finally:
             self.closed = True
             self._send.close()

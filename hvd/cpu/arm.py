@@ -62,6 +62,10 @@ CP15_IFSR = (5, 0, 0, 1)
 CP15_DFAR = (6, 0, 0, 0)
 CP15_IFAR = (6, 0, 0, 2)
 CP15_VBAR = (12, 0, 0, 0)
+CP15_SCR = (1, 1, 0, 0)
+#: SCR.NS | SCR.FW | SCR.AW: Unicorn runs the core in Non-secure state, where CPSR.A/F may only
+#: change when SCR.AW/FW allow it; a GP DM3730 gives the kernel full control of both.
+SCR_NS_FW_AW = 0x31
 CP15_CONTEXTIDR = (13, 0, 0, 1)
 
 CORTEX_A8_R3P2_MIDR = 0x413FC082

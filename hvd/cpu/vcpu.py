@@ -48,7 +48,7 @@ from capstone import arm as csarm
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 
 from .access import decode_access, first_address_in_page
-from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
+from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
 from .exceptions import AbortInfo, Exc, enter_exception, lr_for
 from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
 
@@ -143,6 +143,7 @@ class VCpu:
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
         ]
         clock.on_new_deadline = self._on_new_deadline
+        self._sctlr_reset = self.cp15.read(CP15_SCTLR)
         self.reset_cpu()
 
     # ------------------------------------------------------------------------------------------
@@ -154,8 +155,10 @@ class VCpu:
             uc.reg_write(UC_ARM_REG_R0 + i, 0)
         uc.reg_write(UC_ARM_REG_CPSR, 0x1D3)
         self.cp15.write(CP15_MIDR, CORTEX_A8_R3P2_MIDR)
-        # Enable VFP/NEON access (CPACR cp10/cp11 full) and FPEXC.EN like firmware leaves them off:
-        # guests enable them themselves; keep architectural reset values.
+        self.cp15.write(CP15_SCR, SCR_NS_FW_AW)
+        self.cp15.write(CP15_SCTLR, self._sctlr_reset)
+        self.cp15.write(CP15_VBAR, 0)
+        self.uc.ctl_flush_tb()
         self.wfi = False
         self.pending_abort = None
 
@@ -531,7 +534,20 @@ class VCpu:
             host = poll if host is None else min(host, poll)
         return host
 
-    def _run_slice(self, count: int = 0) -> None:
+    def step_current_instruction(self) -> None:
+        """Execute exactly the instruction at PC (Unicorn's 'until' = the next address); used by
+        the monitor to let a trapped write complete before it protects the page again."""
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        size = 4
+        if thumb:
+            raw = self.read_virt(pc, 2)
+            hw = int.from_bytes(raw, "little") if raw else 0
+            size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
+        self._run_slice(until=pc + size)
+
+    def _run_slice(self, count: int = 0, until: int = UNTIL) -> None:
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         cpsr = uc.reg_read(UC_ARM_REG_CPSR)
@@ -543,13 +559,13 @@ class VCpu:
             if self._slice_deadline is not None:
                 self._alarm_cv.notify()
         with self._emu_lock:
-            if self._kick_pending and count == 0:
+            if self._kick_pending and count == 0 and until == UNTIL:
                 self._kick_pending = False
                 return
             self._in_emu = True
         err: UcError | None = None
         try:
-            uc.emu_start(begin, UNTIL, 0, count)
+            uc.emu_start(begin, until, 0, count)
         except UcError as e:
             err = e
         finally:
@@ -560,6 +576,10 @@ class VCpu:
                 self._kick_pending = False
                 self._slice_deadline = None
         self.slices += 1
+        serviced = False
+        if self.mmu.pending_service:
+            self.mmu.service()
+            serviced = True
         if err is not None:
             self._on_emu_error(err)
             return
@@ -567,7 +587,7 @@ class VCpu:
             reason, self._hook_stop = self._hook_stop, None
             self._handle_stop(reason)
             return
-        if count or kicked:
+        if count or kicked or serviced or until != UNTIL:
             return
         # Unicorn returned by itself: WFI (PC is past it), or an alarm whose kick was consumed.
         if self._previous_is_wfi():
@@ -590,6 +610,13 @@ class VCpu:
 
     def _on_emu_error(self, err: UcError) -> None:
         uc = self.uc
+        hook_exc = uc._hook_exception
+        if hook_exc is not None:
+            # a hook of ours failed: that is hvd's bug, never the guest's; stop this VM only
+            uc._hook_exception = None
+            log.error("internal error in a CPU hook", exc_info=hook_exc)
+            self._handle_stop(StopReason("error", detail=f"internal error: {hook_exc!r}"))
+            return
         if err.errno == UC_ERR_EXCEPTION and self.pending_abort is not None:
             kind, info = self.pending_abort
             self.pending_abort = None

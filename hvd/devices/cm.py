@@ -132,6 +132,7 @@ class Cm(RegFile):
         self._gptimers = gptimers
         self.sys_ck_hz = sys_ck_hz
         super().__init__(name, 0x4000, RESET_VALUES)
+        self.sync_gptimers()
 
     def reset(self) -> None:
         super().reset()

@@ -50,6 +50,7 @@ Model (what differs from silicon is deliberate):
 from __future__ import annotations
 
 from collections import deque
+from itertools import islice
 from typing import Callable
 
 from hvd.devices.base import Device, IrqLine
@@ -130,7 +131,7 @@ _RX_TRIGGER = (8, 16, 56, 60)
 # single-byte bytes objects, so transmitting allocates nothing
 _BYTE = tuple(bytes((i,)) for i in range(256))
 
-# registers that only store what is written (reset value 0 unless noted), keyed by offset
+# registers that only store what is written (reset to 0): offset -> writable bits
 _PLAIN = {MDR2: 0x7F, ACREG: 0xFF, EBLR: 0xFF, CFPS: 0xFF, IER2: 0x03, ISR2: 0x03,
           MDR3: 0x07, TX_DMA_THRESHOLD: 0x3F, TXFLL: 0xFF, TXFLH: 0x1F, RXFLL: 0xFF, RXFLH: 0x0F}
 
@@ -146,6 +147,7 @@ class OmapUart(Device):
         #: called with each transmitted byte (as a 1-byte ``bytes``); None discards output
         self.tx_sink: Callable[[bytes], None] | None = None
         self._rx: deque[int] = deque()  # entries: byte | (LSR error bits << 8); FIFO + backlog
+        self._rx_flagged = 0  # how many entries of _rx carry error bits
         self.fcr = 0
         self.reset()
 
@@ -153,12 +155,12 @@ class OmapUart(Device):
     def reset(self) -> None:
         """Power-on reset: every register and the host backlog."""
         self._rx.clear()
+        self._rx_flagged = 0
         self._reset_regs()
 
     def _reset_regs(self) -> None:
         """Module reset (SYSC.SOFTRESET): registers and the FIFOs; the host backlog stays."""
-        for _ in range(min(self._capacity(), len(self._rx))):
-            self._rx.popleft()
+        self._drop_fifo()
         self.ier = 0
         self.fcr = 0
         self.lcr = 0
@@ -177,10 +179,16 @@ class OmapUart(Device):
         self.overrun = False
         self.msr_delta = 0
         self.plain = {off: 0 for off in _PLAIN}
-        self.plain[MDR2] = 0
         self._last_msr_inputs = MSR_INPUTS_IDLE
         self.iir = IIR_NONE
         self._update()
+
+    def _drop_fifo(self) -> None:
+        """Empty what the RX FIFO holds (the host backlog behind it stays)."""
+        rx = self._rx
+        for _ in range(min(self._capacity(), len(rx))):
+            if rx.popleft() > 0xFF:
+                self._rx_flagged -= 1
 
     def _capacity(self) -> int:
         return FIFO_SIZE if self.fcr & 1 else 1
@@ -264,6 +272,7 @@ class OmapUart(Device):
         if self.rx_space() <= 0:
             return False
         self._rx.append(LSR_BI << 8)
+        self._rx_flagged += 1
         self._update()
         return True
 
@@ -287,11 +296,8 @@ class OmapUart(Device):
         rx = self._rx
         if rx:
             v |= LSR_DR | ((rx[0] >> 8) & 0x1C)
-            n = self._rx_count()
-            for i in range(n):
-                if rx[i] & 0x1C00:
-                    v |= LSR_FIFO_ERR
-                    break
+            if self._rx_flagged and any(e > 0xFF for e in islice(rx, self._rx_count())):
+                v |= LSR_FIFO_ERR
         if self.overrun:
             v |= LSR_OE
         return v
@@ -316,7 +322,10 @@ class OmapUart(Device):
                     return 0
                 if peek:
                     return rx[0] & 0xFF
-                v = rx.popleft() & 0xFF
+                v = rx.popleft()
+                if v > 0xFF:
+                    self._rx_flagged -= 1
+                    v &= 0xFF
                 self._update()
                 return v
             if off == 0x04:
@@ -337,8 +346,9 @@ class OmapUart(Device):
                 v = self._lsr()
                 if not peek and (self.overrun or (self._rx and self._rx[0] & 0x1E00)):
                     self.overrun = False
-                    if self._rx:
+                    if self._rx and self._rx[0] > 0xFF:
                         self._rx[0] &= 0xFF
+                        self._rx_flagged -= 1
                     self._update()
                 return v
             if off == 0x18:
@@ -456,8 +466,7 @@ class OmapUart(Device):
         if (b ^ old) & 1:
             clear_rx = 1  # enabling or disabling the FIFOs empties them
         if clear_rx:
-            for _ in range(min(self._capacity(), len(self._rx))):
-                self._rx.popleft()
+            self._drop_fifo()
             self.overrun = False
         self.fcr = b & ~0x06
         self._update()

@@ -1,27 +1,80 @@
 """Memory virtualization as the vCPU sees it: the shadow-paging monitor, or Unicorn's own MMU.
 
 :class:`ShadowMmu` puts Unicorn in ``UC_TLB_VIRTUAL`` mode: every miss in Unicorn's TLB calls
-:meth:`ShadowMmu._fill`, the "hardware walk of the shadow tables". :class:`NativeMmu` leaves
-Unicorn in ``UC_TLB_CPU`` mode (QEMU's walker, no shadow) and only reconstructs fault details.
-Both translate guest virtual addresses for the debugger and semihosting with the monitor's
-walker, without touching the shadow or Unicorn's TLB.
+:meth:`ShadowMmu._fill`, which plays the hardware walking the *shadow* tables
+(:class:`~hvd.monitor.shadow.ShadowTables`). A shadow miss is a hidden fault: the guest's own
+tables are walked (:func:`~hvd.monitor.walker.walk`) and the result cached, or the guest gets the
+abort its tables call for. The shadow is kept in step with the guest's tables by one of two
+policies:
+
+``tlb``  the paper's: the shadow changes only when the guest executes a TLB maintenance
+         operation. Those run in privileged mode, where Unicorn does not trap them, so each guest
+         code page is scanned before it first runs privileged (:mod:`~hvd.monitor.scanner`) and a
+         code hook is placed on exactly the TLB operations found. Scanned code pages are
+         write-protected so that a page whose contents change is scanned again.
+``wp``   the alternative: pages holding guest translation tables are write-protected at every
+         virtual address mapping them; a write traps, is let through for the rest of the current
+         translation block, and the entries derived from the descriptors it changed are dropped.
+
+:class:`NativeMmu` leaves Unicorn in ``UC_TLB_CPU`` mode (QEMU's walker, no shadow): the
+baseline. Both translate guest virtual addresses for the debugger and semihosting with the
+monitor's walker, without touching the shadow or Unicorn's TLB.
+
+Unicorn's ARM pages are 1 KiB: fills arrive 1 KiB-aligned and are answered for that 1 KiB.
 """
 
 from __future__ import annotations
 
+import ctypes
 import logging
+import struct
 
-from unicorn import UC_HOOK_TLB_FILL, UC_PROT_EXEC, UC_PROT_READ, UC_TLB_CPU, UC_TLB_VIRTUAL
+from unicorn import UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_PROT_EXEC, UC_PROT_READ, UC_TLB_CPU, UC_TLB_VIRTUAL
+from unicorn.arm_const import UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP
+from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.boards.bus import Bus
-from hvd.cpu.arm import CPSR_M, MODE_USR, SCTLR_M
+from hvd.cpu.arm import CPSR_M, CPSR_T, MODE_USR, SCTLR_A, SCTLR_M
 from hvd.cpu.exceptions import AbortInfo, Exc
 
+from .shadow import WP, ShadowTables
 from .state import StateReader
+from .stats import ShadowStats
+from .tlbops import TLB_OPS, TlbOp
+from .walker import R, W, X, Fault, Translation, walk
 
 log = logging.getLogger("hvd.monitor")
 
+
+class HookedOp:
+    """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
+
+    __slots__ = ("addr", "tlb", "rt", "size", "raw")
+
+    def __init__(self, addr: int, tlb: TlbOp, rt: int, size: int, raw: bytes) -> None:
+        self.addr = addr
+        self.tlb = tlb
+        self.rt = rt
+        self.size = size
+        self.raw = raw
+
+
+def _tlb_ops_in(data: bytes, va_page: int) -> list[HookedOp]:
+    """The TLB maintenance operations in a code page. A conditional one (``mcrne``) is hooked
+    as if it always executed: invalidating more than the guest asked is always allowed."""
+    from .scanner import scan_page
+
+    out = []
+    for op in scan_page(data, va_page):
+        if op.category != "tlb":
+            continue
+        off = op.address - va_page
+        out.append(HookedOp(op.address, TLB_OPS[op.kind], op.rt, op.size, bytes(data[off:off + op.size])))
+    return out
+
 UNTIL_PAGE = 0xFFFF_FC00
+FSR_ALIGNMENT = 0x1
+FSR_DEBUG = 0x2
 FSR_SYNC_EXTERNAL = 0x8
 DFSR_WNR = 1 << 11
 
@@ -29,6 +82,10 @@ DFSR_WNR = 1 << 11
 UC_MEM_READ = 16
 UC_MEM_WRITE = 17
 UC_MEM_FETCH = 18
+_ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
+
+_UC_CTL_TLB_FLUSH = 11 | (1 << 30)  # UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)
+_TLBIMVAA = (8, 7, 0, 3)
 
 
 class BaseMmu:
@@ -38,33 +95,121 @@ class BaseMmu:
         self.bus = bus
         self.vcpu = None
         self.state: StateReader | None = None
+        self.stats = ShadowStats()
+        self.read32 = bus.ram_word_reader()
+        #: set when the run loop must call service() after the current slice
+        self.pending_service = False
 
     def install(self, vcpu) -> None:
         self.vcpu = vcpu
         self.state = StateReader(vcpu.uc)
+        self._uch = vcpu.uc._uch
         vcpu.uc.mem_map(UNTIL_PAGE, 0x400, UC_PROT_READ | UC_PROT_EXEC)
 
-    # translation without side effects (debugger, semihosting)
-    def translate(self, va: int, write: bool = False) -> int | None:
-        cpsr, sctlr, *_ = self.state.read()
-        if not sctlr & SCTLR_M:
-            return va if self.bus.region_kind(va) is not None else None
-        return self._walk_pa(va, write)
+    def flush_unicorn_tlb(self) -> None:
+        uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
 
-    def _walk_pa(self, va: int, write: bool) -> int | None:  # replaced once the walker lands
-        return None
+    def flush_unicorn_pages(self, pages) -> None:
+        cp = self.vcpu.cp15
+        for p in pages:
+            cp.write(_TLBIMVAA, p)
+
+    # -- translation without side effects (debugger, semihosting) -----------------------------
+    def walk_current(self, va: int, access: int = R, pl: int | None = None) -> Translation | Fault:
+        cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
+        if pl is None:
+            pl = 0 if (cpsr & CPSR_M) == MODE_USR else 1
+        return walk(va, read32=self.read32, ttbr0=ttbr0, ttbr1=ttbr1, ttbcr=ttbcr, dacr=dacr,
+                    contextidr=ctx, sctlr=sctlr, access=access, pl=pl)
+
+    def translate(self, va: int, write: bool = False) -> int | None:
+        """Guest VA -> PA as the guest's tables say, with privileged permissions; None on fault."""
+        r = self.walk_current(va & 0xFFFFFFFF, W if write else R, pl=1)
+        if isinstance(r, Fault):
+            # the debugger may read what the guest could only execute, or through a domain
+            # the guest has switched off: retry as a manager-domain read
+            r = walk(va, read32=self.read32, **self._regs_as_manager())
+            if isinstance(r, Fault):
+                return None
+        pa = r.pa
+        return pa if self.bus.region_kind(pa) is not None else None
+
+    def _regs_as_manager(self) -> dict:
+        cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
+        return dict(ttbr0=ttbr0, ttbr1=ttbr1, ttbcr=ttbcr, dacr=0xFFFFFFFF, contextidr=ctx,
+                    sctlr=sctlr & ~(1 << 29), access=R, pl=1)
+
+    # -- aborts that Unicorn raised itself (alignment; everything in native mode) -------------
+    def native_abort(self, prefetch: bool) -> None:
+        """Unicorn raised a prefetch or data abort without telling why: rebuild FSR and FAR."""
+        vcpu = self.vcpu
+        uc = vcpu.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        pl = 0 if (cpsr & CPSR_M) == MODE_USR else 1
+        if prefetch:
+            r = self.walk_current(pc, X, pl)
+            if isinstance(r, Fault):
+                info = AbortInfo(r.ifsr(), pc)
+            elif self.bus.region_kind(r.pa) is None:
+                info = AbortInfo(FSR_SYNC_EXTERNAL, pc)
+            else:  # BKPT-like debug event
+                info = AbortInfo(FSR_DEBUG, pc)
+            self.stats.guest_faults += 1
+            vcpu._take(Exc.PABT, pc + 4, info)
+            return
+        acc = vcpu.decode_current_access()
+        info = None
+        if acc is not None:
+            access = W if acc.write else R
+            addr = acc.start
+            end = acc.start + max(acc.length, 1)
+            while addr < end:
+                r = self.walk_current(addr, access, pl)
+                if isinstance(r, Fault):
+                    info = AbortInfo(r.dfsr(), addr)
+                    break
+                if self.bus.region_kind(r.pa) is None:
+                    info = AbortInfo(FSR_SYNC_EXTERNAL | (DFSR_WNR if acc.write else 0), addr)
+                    break
+                addr = (addr | 0x3FF) + 1
+            if info is None:
+                info = AbortInfo(FSR_ALIGNMENT | (DFSR_WNR if acc.write else 0), acc.start)
+        else:
+            info = AbortInfo(FSR_ALIGNMENT, 0)
+        if info.fsr & 0xF != FSR_ALIGNMENT:
+            self.stats.guest_faults += 1
+        vcpu._take(Exc.DABT, pc + 8, info)
 
     def unmapped_abort(self, errno: int) -> bool:
-        return False
+        """Unicorn stopped on an access to an unmapped physical address (native mode)."""
+        vcpu = self.vcpu
+        uc = vcpu.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        from unicorn import UC_ERR_FETCH_UNMAPPED
+
+        if errno == UC_ERR_FETCH_UNMAPPED:
+            vcpu._take(Exc.PABT, pc + 4, AbortInfo(FSR_SYNC_EXTERNAL, pc))
+            return True
+        acc = vcpu.decode_current_access()
+        far = acc.start if acc is not None else 0
+        wnr = DFSR_WNR if acc is not None and acc.write else 0
+        vcpu._take(Exc.DABT, pc + 8, AbortInfo(FSR_SYNC_EXTERNAL | wnr, far))
+        return True
+
+    def service(self) -> None:
+        self.pending_service = False
 
     def reset(self) -> None:
         """Forget everything derived from guest state (board reset)."""
 
     def stats_dict(self) -> dict[str, int]:
-        return {}
+        return self.stats.to_dict()
 
-    def native_abort(self, prefetch: bool) -> None:
-        raise NotImplementedError
+    def info_tlb(self) -> str:
+        from .tlbinfo import info_tlb
+
+        return info_tlb(self)
 
 
 class ShadowMmu(BaseMmu):
@@ -72,38 +217,238 @@ class ShadowMmu(BaseMmu):
 
     def __init__(self, bus: Bus, sync: str = "tlb") -> None:
         super().__init__(bus)
+        if sync not in ("tlb", "wp"):
+            raise ValueError(f"unknown shadow sync policy {sync!r}")
         self.sync = sync
-        self.fills = 0
+        self.shadow = ShadowTables(write_protect=(sync == "wp"), stats=self.stats)
+        # tlb policy: code pages scanned, keyed by (va 4K page, pa 4K page)
+        self._scanned: set[tuple[int, int]] = set()
+        self._code_pages: dict[int, set[int]] = {}  # pa 4K page -> VA 4K pages scanned there
+        self._hooks: dict[int, tuple[int, object]] = {}  # va -> (uc hook handle, op info)
+        # pa 4K page -> VA 1K pages that were given write permission (to re-protect aliases)
+        self._writable: dict[int, set[int]] = {}
+        self._traps: list[tuple[int, bytes, int]] = []
+        self._stepping = False
+        ram = bus.ram[0]
+        self._ddr_lo = ram.base
+        self._ddr_hi = ram.end
 
     def install(self, vcpu) -> None:
         super().install(vcpu)
         vcpu.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
         self._hook = vcpu.uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
 
+    def reset(self) -> None:
+        self.shadow.clear()
+        for va, (h, _op) in list(self._hooks.items()):
+            self.vcpu.uc.hook_del(h)
+        self._hooks.clear()
+        self._scanned.clear()
+        self._code_pages.clear()
+        self._writable.clear()
+        self._traps.clear()
+        self.flush_unicorn_tlb()
+
+    # -- the fill hook: the hardware walking the shadow ---------------------------------------
     def _fill(self, uc, vaddr: int, access: int, entry, _ud) -> bool:
-        self.fills += 1
         cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
-        if not sctlr & SCTLR_M:
-            kind = self.bus.region_kind(vaddr)
+        pl = 0 if (cpsr & 0x1F) == 0x10 else 1
+        acc = _ACCESS[access]
+        shadow = self.shadow
+        if sctlr & 1:
+            r = shadow.translate(vaddr, acc, pl, read32=self.read32, ttbr0=ttbr0, ttbr1=ttbr1,
+                                 ttbcr=ttbcr, dacr=dacr, contextidr=ctx, sctlr=sctlr)
+            if r.__class__ is Fault:
+                if vaddr == UNTIL_PAGE and access == UC_MEM_FETCH:
+                    return self._fill_until(entry)
+                self._guest_fault(r, vaddr, access)
+                return False
+            pa, perms = r
+            if shadow.pending_flush_all:
+                shadow.pending_flush_all = False
+                self.flush_unicorn_tlb()
+        else:
+            self.stats.fills += 1
+            pa = vaddr
+            perms = 7
+        if not self._ddr_lo <= pa < self._ddr_hi:
+            kind = self.bus.region_kind(pa)
             if kind is None:
                 if vaddr == UNTIL_PAGE and access == UC_MEM_FETCH:
-                    entry.paddr = UNTIL_PAGE
-                    entry.perms = UC_PROT_EXEC
-                    return True
-                self._abort_external(vaddr, access)
+                    return self._fill_until(entry)
+                self._external_abort(vaddr, access)
                 return False
-            entry.paddr = vaddr
-            entry.perms = 5 if kind == "rom" else 7
-            return True
-        raise NotImplementedError("guest MMU on")
+            if kind == "rom":
+                perms &= ~W
+        pa4k = pa >> 12
+        if perms & WP:
+            perms &= ~WP
+            if access == UC_MEM_WRITE:
+                self._trap_write(pa, vaddr)
+                perms |= W
+        elif perms & W and pa4k in self._code_pages:
+            if access == UC_MEM_WRITE:
+                self._trap_write(pa, vaddr)
+            else:
+                perms &= ~W
+        if perms & W:
+            s = self._writable.get(pa4k)
+            if s is None:
+                self._writable[pa4k] = {vaddr}
+            else:
+                s.add(vaddr)
+        if access == UC_MEM_FETCH and pl and self.sync == "tlb":
+            key = (vaddr >> 12, pa4k)
+            if key not in self._scanned:
+                self._scan(vaddr & ~0xFFF, pa & ~0xFFF, key)
+        if not perms & acc:
+            # permission fault from a cached entry: walk again for the exact fault
+            r = self.walk_current(vaddr, acc, pl)
+            if r.__class__ is Fault:
+                self._guest_fault(r, vaddr, access)
+                return False
+        entry.paddr = pa
+        entry.perms = perms
+        return True
 
-    def _abort_external(self, vaddr: int, access: int) -> None:
+    def _fill_until(self, entry) -> bool:
+        # emu_start translates its 'until' address once per call: answer it harmlessly
+        entry.paddr = UNTIL_PAGE
+        entry.perms = UC_PROT_EXEC
+        return True
+
+    def _guest_fault(self, f: Fault, vaddr: int, access: int) -> None:
+        far = self.vcpu.exact_fault_address(vaddr, access)
+        if access == UC_MEM_FETCH:
+            self.vcpu.pending_abort = (Exc.PABT, AbortInfo(f.ifsr(), far))
+        else:
+            self.vcpu.pending_abort = (Exc.DABT, AbortInfo(f.dfsr(), far))
+
+    def _external_abort(self, vaddr: int, access: int) -> None:
+        self.stats.guest_faults += 1
         far = self.vcpu.exact_fault_address(vaddr, access)
         if access == UC_MEM_FETCH:
             self.vcpu.pending_abort = (Exc.PABT, AbortInfo(FSR_SYNC_EXTERNAL, far))
         else:
             fsr = FSR_SYNC_EXTERNAL | (DFSR_WNR if access == UC_MEM_WRITE else 0)
             self.vcpu.pending_abort = (Exc.DABT, AbortInfo(fsr, far))
+
+    # -- write protection (wp tables, scanned code) --------------------------------------------
+    def _trap_write(self, pa: int, vaddr: int) -> None:
+        """A write to a protected page: let it through until the end of this translation block,
+        remembering the page's old contents; :meth:`service` then finds what changed."""
+        self.stats.wp_traps += 1
+        page = pa & ~0xFFF
+        old = self.bus.read_phys(page, 0x1000) or b""
+        self._traps.append((page, old, vaddr))
+        if not self._stepping:
+            # Unicorn completes this access, then stops with PC still at the instruction;
+            # service() re-executes it (a store is idempotent) and stops right after it.
+            self.pending_service = True
+            self.vcpu.uc.emu_stop()
+
+    def _protect_page(self, pa4k: int) -> None:
+        """Take away the write permission Unicorn may hold for the page at any VA."""
+        vas = self._writable.pop(pa4k, None)
+        if vas:
+            self.flush_unicorn_pages(vas)
+
+    def service(self) -> None:
+        """After a slice in which protected pages were written."""
+        self.pending_service = False
+        if not self._traps:
+            return
+        self._stepping = True
+        try:
+            self.vcpu.step_current_instruction()
+        finally:
+            self._stepping = False
+        traps, self._traps = self._traps, []
+        unpack = struct.Struct("<1024I").unpack
+        for page, old, vaddr in traps:
+            new = self.bus.read_phys(page, 0x1000)
+            if new is None or len(old) != 0x1000:
+                continue
+            if new != old:
+                ow, nw = unpack(old), unpack(new)
+                changed = [page + 4 * i for i in range(1024) if ow[i] != nw[i]]
+                flush: set[int] = set()
+                flush_all = False
+                for addr in changed:
+                    res = self.shadow.drop_by_descriptor(addr)
+                    if res is None:
+                        flush_all = True
+                    else:
+                        flush.update(res)
+                if flush_all:
+                    self.flush_unicorn_tlb()
+                elif flush:
+                    self.flush_unicorn_pages(flush)
+                if (page >> 12) in self._code_pages:
+                    self._rescan(page)
+            # the write permission granted for the trap goes again
+            self.flush_unicorn_pages([vaddr])
+            self._protect_page(page >> 12)
+
+    # -- tlb policy: finding the guest's TLB maintenance operations ----------------------------
+    def _scan(self, va_page: int, pa_page: int, key: tuple[int, int]) -> None:
+        self._scanned.add(key)
+        data = self.bus.read_phys(pa_page, 0x1000)
+        if data is None:
+            return
+        self.stats.scanned_pages += 1
+        pa4k = pa_page >> 12
+        vas = self._code_pages.get(pa4k)
+        if vas is None:
+            vas = self._code_pages[pa4k] = set()
+            self._protect_page(pa4k)
+        vas.add(va_page)
+        for op in _tlb_ops_in(data, va_page):
+            self._add_hook(op)
+
+    def _rescan(self, pa_page: int) -> None:
+        data = self.bus.read_phys(pa_page, 0x1000)
+        if data is None:
+            return
+        for va_page in self._code_pages.get(pa_page >> 12, ()):
+            self.stats.scanned_pages += 1
+            found = {op.addr: op for op in _tlb_ops_in(data, va_page)}
+            for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000]:
+                if va not in found:
+                    h, _ = self._hooks.pop(va)
+                    self.vcpu.uc.hook_del(h)
+                    self.stats.hooks -= 1
+            for va, op in found.items():
+                if va not in self._hooks:
+                    self._add_hook(op)
+
+    def _add_hook(self, op) -> None:
+        if op.addr in self._hooks:
+            return
+        h = self.vcpu.uc.hook_add(UC_HOOK_CODE, self._on_tlb_op, op, op.addr, op.addr)
+        self._hooks[op.addr] = (h, op)
+        self.stats.hooks += 1
+
+    def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
+        """Just before the guest executes a TLB maintenance operation."""
+        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        if (cpsr & 0x1F) == 0x10:
+            return  # user mode: the instruction is UNDEFINED there
+        # the hook is by VA: make sure the instruction is still the one found
+        raw = self.vcpu.read_virt(address, op.size)
+        if raw is None or raw != op.raw:
+            return
+        value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
+        res = self.shadow.apply_tlb_op(op.tlb, value)
+        if res is None:
+            self.flush_unicorn_tlb()
+        elif res:
+            self.flush_unicorn_pages(res)
+
+
+from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC as _PC  # noqa: E402
+
+_RT_REG = {13: UC_ARM_REG_SP, 14: UC_ARM_REG_LR, 15: _PC}
 
 
 class NativeMmu(BaseMmu):

@@ -1,7 +1,7 @@
 """A test double of hvd.vm.VM for the daemon's unit tests (the contract in issue 5's brief).
 
 Its "guest" is a thread that prints a banner when started and echoes console input; typing
-``flood`` + Enter makes it print 2 MiB at once.
+``flood`` + Enter makes it print 4 MiB at once.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ class FakeVM:
             for b in data:
                 if b in (13, 10):
                     if bytes(line) == b"flood":
-                        for _ in range(2048):
+                        for _ in range(4096):
                             self._out(b"x" * 1023 + b"\n")
                     line.clear()
                 else:

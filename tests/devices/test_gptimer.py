@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hvd.clock import NS_PER_S, VirtualClock
 from hvd.devices import gptimer as G
@@ -373,3 +375,27 @@ def test_bad_clock_rate():
     t = GpTimer("x", clock, IrqLine())
     with pytest.raises(ValueError):
         t.set_source_hz(-1)
+
+
+@settings(derandomize=True, database=None, max_examples=150, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.just("w"), st.integers(0, 0x5F), st.sampled_from([1, 2, 4]),
+              st.integers(0, 0xFFFFFFFF)),
+    st.tuples(st.just("r"), st.integers(0, 0x5F), st.sampled_from([1, 2, 4]), st.just(0)),
+    st.tuples(st.just("t"), st.just(0), st.just(0), st.integers(0, 10 * NS_PER_S)),
+), max_size=60))
+def test_any_sequence_is_safe_and_consistent(ops):
+    clock = ManualClock()
+    line = Line()
+    line.clock = clock
+    t = GpTimer("gpt", clock, line)
+    for kind, off, size, v in ops:
+        if kind == "w":
+            t.write(off, size, v & ((1 << (8 * size)) - 1))
+        elif kind == "r":
+            assert 0 <= t.read(off, size) < (1 << (8 * size))
+        else:
+            clock.run_until(clock.t + v)
+        assert line.level == bool(rd(t, G.TISR) & t.tier)
+        d = clock.next_deadline()
+        assert d is None or d > clock.t

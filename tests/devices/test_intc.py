@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hvd.devices import intc as I
 from hvd.devices.intc import Intc
@@ -253,3 +255,29 @@ def test_all_lines_reach_sir(ic):
         c.line(n).set(False)
         ack_irq(c)
         assert not c.pending_irq()
+
+
+@settings(derandomize=True, database=None, max_examples=150, deadline=None)
+@given(st.lists(st.one_of(
+    st.tuples(st.just("w"), st.integers(0, 0x2FF), st.sampled_from([1, 2, 4]),
+              st.integers(0, 0xFFFFFFFF)),
+    st.tuples(st.just("r"), st.integers(0, 0x2FF), st.sampled_from([1, 2, 4]), st.just(0)),
+    st.tuples(st.just("l"), st.integers(0, 95), st.just(0), st.booleans()),
+), max_size=80))
+def test_any_sequence_is_safe_and_consistent(ops):
+    c = Intc("intc")
+    seen: list[tuple[bool, bool]] = []
+    c.on_output = lambda irq, fiq: seen.append((irq, fiq))
+    for kind, a, size, v in ops:
+        if kind == "w":
+            c.write(a, size, v & ((1 << (8 * size)) - 1))
+        elif kind == "r":
+            assert 0 <= c.read(a, size) < (1 << (8 * size))
+        else:
+            c.line(a).set(bool(v))
+        # an asserted output always has a latched line; callbacks report real changes only
+        if c.pending_irq():
+            assert rd(c, I.SIR_IRQ) & 0x7F == c._latched[0]
+        if seen:
+            assert seen[-1] == (c.irq_level, c.fiq_level)
+    assert all(a != b for a, b in zip(seen, seen[1:]))

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hvd.devices import uart as U
 from hvd.devices.base import IrqLine
@@ -350,3 +352,74 @@ def test_device_reset_clears_backlog(dev):
     u.reset()
     assert rd(u, U.LSR) == 0x60
     assert not line.level
+
+
+def test_fifo_error_status_for_break_behind_data(dev):
+    u, _, _ = dev
+    wr(u, U.FCR, 0x01)
+    u.push_rx(b"a")
+    u.push_break()
+    lsr = rd(u, U.LSR)
+    assert lsr & U.LSR_FIFO_ERR  # an error somewhere in the FIFO
+    assert not lsr & U.LSR_BI  # but not on the character at the top
+    assert rd(u, U.RHR) == ord("a")
+    assert rd(u, U.LSR) & (U.LSR_BI | U.LSR_FIFO_ERR) == U.LSR_BI | U.LSR_FIFO_ERR
+    assert rd(u, U.RHR) == 0
+    assert rd(u, U.LSR) == 0x60
+    # a break dropped by a FIFO clear leaves no error status behind
+    u.push_break()
+    wr(u, U.FCR, 0x03)
+    u.push_rx(b"b")
+    assert rd(u, U.LSR) == 0x61
+
+
+def test_linux_omap_serial_irq_flow(dev):
+    """startup: IER = RLSI|RDI; TX: set THRI, fill from the handler, clear THRI when done."""
+    u, line, out = dev
+    wr(u, U.LCR, 0xBF)
+    wr(u, U.EFR, 0x10)
+    wr(u, U.LCR, 0x03)
+    wr(u, U.FCR, 0x07)
+    wr(u, U.MDR1, 0)
+    wr(u, U.IER, U.IER_RHR | U.IER_LINE)
+    assert not line.level
+    wr(u, U.IER, U.IER_RHR | U.IER_LINE | U.IER_THR)  # start_tx
+    assert line.level
+    msg = b"hello from ttyO2\r\n"
+    pos = 0
+    while line.level:
+        iir = rd(u, U.IIR)
+        assert iir & 0x3E == U.IIR_THR
+        for _ in range(16):
+            if pos == len(msg):
+                wr(u, U.IER, U.IER_RHR | U.IER_LINE)  # stop_tx
+                break
+            wr(u, U.THR, msg[pos])
+            pos += 1
+    assert out == msg
+    u.push_rx(b"ls\r")
+    assert line.level
+    got = bytearray()
+    while rd(u, U.LSR) & U.LSR_DR:
+        got.append(rd(u, U.RHR))
+    assert got == b"ls\r" and not line.level
+
+_ACCESS = st.tuples(st.booleans(), st.integers(0, 0x8F), st.sampled_from([1, 2, 4]),
+                    st.integers(0, 0xFFFFFFFF))
+
+
+@settings(derandomize=True, database=None, max_examples=150, deadline=None)
+@given(st.lists(_ACCESS, max_size=60), st.binary(max_size=80))
+def test_any_access_sequence_is_safe(accesses, data):
+    line = Line()
+    u = OmapUart("uart", line)
+    out = bytearray()
+    u.tx_sink = out.extend
+    u.push_rx(data)
+    for is_write, off, size, value in accesses:
+        if is_write:
+            u.write(off, size, value & ((1 << (8 * size)) - 1))
+        else:
+            assert 0 <= u.read(off, size) < (1 << (8 * size))
+        assert line.level == (not u.iir & 1)
+        assert u.rx_space() >= 0 and u._rx_flagged >= 0

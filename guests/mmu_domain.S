@@ -1,0 +1,96 @@
+/*
+ * mmu_domain.S - MMU conformance: domains and DACR (portable).
+ *
+ * A DACR write takes effect after an ISB, with no TLB operation, for
+ * entries already used: no access -> domain fault (0x009 section, 0x00b
+ * page, DFSR.Domain = the descriptor's domain), client -> AP checked,
+ * manager -> AP ignored (even AP = no access, even from User mode).
+ * The domain of a page is the one of its L1 table descriptor.
+ */
+#include "guest.h"
+
+#define V_D1	0x30100000	/* section, domain 1, AP = no access */
+#define V_D2	0x30200000	/* section, domain 2, AP = PL1 read-only */
+#define V_D3	0x30300000	/* pages via an L1 table descriptor in domain 3 */
+#define SECT(pa, ap, d)	((pa) | L1_SECT | L1_SECT_AP(ap) | L1_DOM(d) | L1_SECT_C | L1_SECT_B)
+#define PAGE(pa, ap)	((pa) | L2_SMALL | L2_AP(ap) | 0xc)
+/* DACR values: domain 0 always client */
+#define DACR(d1, d2, d3) (1 | ((d1) << 2) | ((d2) << 4) | ((d3) << 6))
+#define NOACC 0
+#define CLIENT 1
+#define MANAGER 3
+
+.macro SETDACR d1, d2, d3
+	push	{r0, lr}
+	MOV32	r0, DACR(\d1, \d2, \d3)
+	bl	set_dacr
+	pop	{r0, lr}
+.endm
+
+	.text
+	.arm
+	.global main
+	.type main, %function
+main:
+	push	{r4-r11, lr}
+	NOTE	"mmu_domain: domains and DACR changes without TLB operations"
+	bl	fill_magic
+	CALL3	mmu_base_map, L1_A
+	CALL3	set_l1, L1_A, V_D1, SECT(TSECT(1), AP_NONE, 1)
+	CALL3	set_l1, L1_A, V_D2, SECT(TSECT(2), AP_PRIVRO, 2)
+	CALL3	memzero, L2TAB(0), 0x400
+	CALL3	set_l1, L1_A, V_D3, (L2TAB(0) | L1_TABLE | L1_DOM(3))
+	CALL3	set_l2, L2TAB(0), V_D3, PAGE(TPAGE(7), AP_PRIV)
+	CALL3	mmu_on, L1_A
+	SETDACR	CLIENT, CLIENT, CLIENT
+
+	NOTE	"client: AP applies"
+	PROBE_FAULT "client no-access read", V_D1, P_READ, DABT_F(FS_PERM_SECT)
+	CHECKREC "client no-access dfsr.domain", REC_DFSR, FSR_DOMAIN, (1 << 4)
+	PROBE	"client pl1-ro read", V_D2, P_READ, 0xb5000002
+	PROBE_FAULT "client pl1-ro write", (V_D2 + 4), P_WRITE, DABT_F(FSR_WNR | FS_PERM_SECT)
+	CHECKREC "client pl1-ro dfsr.domain", REC_DFSR, FSR_DOMAIN, (2 << 4)
+	PROBE	"client page read", V_D3, P_READ, 0xa5000007
+	PROBE_FAULT "client page usr read", V_D3, (P_READ | P_USER), DABT_F(FS_PERM_PAGE)
+	CHECKREC "client page dfsr.domain", REC_DFSR, FSR_DOMAIN, (3 << 4)
+
+	NOTE	"manager: AP ignored"
+	SETDACR	MANAGER, MANAGER, MANAGER
+	PROBE	"manager no-access read", V_D1, P_READ, 0xb5000001
+	PROBE	"manager no-access usr read", (V_D1 + 0xffffc), (P_READ | P_USER), 0xb5000001
+	PROBE	"manager pl1-ro write", (V_D2 + 4), P_WRITE, 0x22222222
+	PROBE	"manager pl1-ro usr write", (V_D2 + 8), (P_WRITE | P_USER), 0x33333333
+	PROBE	"manager page usr write", (V_D3 + 0x10), (P_WRITE | P_USER), 0x44444444
+
+	NOTE	"no access: domain faults"
+	SETDACR	NOACC, NOACC, NOACC
+	PROBE_FAULT "noacc section read", V_D1, P_READ, DABT_F(FS_DOMAIN_SECT)
+	CHECKREC "noacc section dfsr.domain", REC_DFSR, FSR_DOMAIN, (1 << 4)
+	PROBE_FAULT "noacc section write", (V_D2 + 4), P_WRITE, DABT_F(FSR_WNR | FS_DOMAIN_SECT)
+	CHECKREC "noacc section write dfsr.domain", REC_DFSR, FSR_DOMAIN, (2 << 4)
+	PROBE_FAULT "noacc page read", V_D3, P_READ, DABT_F(FS_DOMAIN_PAGE)
+	CHECKREC "noacc page dfsr.domain", REC_DFSR, FSR_DOMAIN, (3 << 4)
+	PROBE_FAULT "noacc page usr write", (V_D3 + 0x10), (P_WRITE | P_USER), DABT_F(FSR_WNR | FS_DOMAIN_PAGE)
+	PROBE_FAULT "noacc exec", V_D2, P_EXEC, PABT_F(FS_DOMAIN_SECT)
+
+	NOTE	"back to client, then manager again, entries already in use"
+	SETDACR	CLIENT, CLIENT, CLIENT
+	PROBE	"client again pl1-ro read", (V_D2 + 4), P_READ, 0x22222222
+	PROBE_FAULT "client again pl1-ro write", (V_D2 + 4), P_WRITE, DABT_F(FSR_WNR | FS_PERM_SECT)
+	PROBE_FAULT "client again page usr read", (V_D3 + 0x10), (P_READ | P_USER), DABT_F(FS_PERM_PAGE)
+	SETDACR	CLIENT, MANAGER, NOACC
+	PROBE	"mixed d2 manager write", (V_D2 + 4), P_WRITE, 0x55555555
+	PROBE_FAULT "mixed d3 noacc read", V_D3, P_READ, DABT_F(FS_DOMAIN_PAGE)
+	PROBE_FAULT "mixed d1 client read", V_D1, P_READ, DABT_F(FS_PERM_SECT)
+	SETDACR	CLIENT, CLIENT, CLIENT
+	PROBE_FAULT "client d2 write", (V_D2 + 4), P_WRITE, DABT_F(FSR_WNR | FS_PERM_SECT)
+	PROBE	"client d3 read", (V_D3 + 0x10), P_READ, 0x44444444
+
+	NOTE	"domain 0 code keeps running whatever the others say"
+	SETDACR	NOACC, NOACC, NOACC
+	PROBE	"domain 0 read", TPAGE(1), P_READ, 0xa5000001
+
+	SETDACR	CLIENT, CLIENT, CLIENT
+	bl	mmu_off
+	pop	{r4-r11, lr}
+	b	finish
