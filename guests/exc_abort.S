@@ -1,12 +1,13 @@
 /*
- * exc_abort.S - Prefetch and Data Abort exceptions without the MMU (portable).
+ * exc_abort.S - Prefetch and Data Abort exception entry (portable).
  *
  * Prefetch abort: BKPT is a debug event taken as a Prefetch Abort (IFSR
  * status 0x2, LR = insn + 4 in ARM and Thumb state).
- * Data abort: alignment faults, which need no MMU and no device: an LDR or
- * STR to an unaligned address with SCTLR.A set, and an LDM to an unaligned
- * address whatever SCTLR.A says (DFSR status 0x1, WnR for writes, DFAR =
- * the address, LR = insn + 8 in ARM and Thumb state, ABT mode, A and I set).
+ * Data abort: translation faults with the MMU on (only RAM is mapped):
+ * DFSR status 0x5, WnR for writes, DFAR = the address, LR = insn + 8 in
+ * ARM and Thumb state and from User mode, ABT mode with A and I set, SPSR,
+ * and an LDM's base register not written back.  (Alignment faults:
+ * exc_align.S; external aborts: exc_extabort.S.)
  */
 #include "guest.h"
 
@@ -31,61 +32,50 @@ bkpt_arm:
 	CHECKREC "bkpt-arm spsr", REC_SPSR, 0xf00003ff, 0x10000013
 	CHECKREC "bkpt-arm cpsr-on-entry", REC_CPSR, 0x3ff, 0x197
 
-	/* Alignment faults with SCTLR.A set */
-	mrc	p15, 0, r0, c1, c0, 0
-	orr	r0, r0, #SCTLR_A
-	mcr	p15, 0, r0, c1, c0, 0
-	isb
-	MOV32	r4, (TPAGE(0) + 2)
+	/* Data aborts: translation faults with the MMU on (identity map of RAM only) */
+	CALL3	mmu_base_map, L1_A
+	CALL3	mmu_on, L1_A
+	MOV32	r4, 0x30000010
 	EXPECT	1f
 	cpsie	aif
-ld_unal:
-	ldr	r0, [r4]
+	msr	APSR_nzcvq, #0x30000000
+dabt_ld:
+	ldr	r0, [r4, #4]
 1:	cpsid	aif
-	CHECKREC "align-ldr vec", REC_VEC, 0xff, EXC_DABT
-	CHECKRECREL "align-ldr lr-insn", REC_LR, ld_unal, 8
-	CHECKREC "align-ldr dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_ALIGN
-	CHECKRECREL "align-ldr dfar-ram", REC_DFAR, RAM_BASE, (TPAGE(0) + 2 - RAM_BASE)
-	CHECKREC "align-ldr cpsr-on-entry", REC_CPSR, 0x3ff, 0x197
-	CHECKREC "align-ldr spsr", REC_SPSR, 0x3ff, 0x013
-
-	MOV32	r4, (TPAGE(0) + 5)
+	CHECKREC "dabt-ldr vec", REC_VEC, 0xff, EXC_DABT
+	CHECKRECREL "dabt-ldr lr-insn", REC_LR, dabt_ld, 8
+	CHECKREC "dabt-ldr dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_TRANS_SECT
+	CHECKREC "dabt-ldr dfar", REC_DFAR, 0xffffffff, 0x30000014
+	CHECKREC "dabt-ldr spsr", REC_SPSR, 0xf00003ff, 0x30000013
+	CHECKREC "dabt-ldr cpsr-on-entry", REC_CPSR, 0x3ff, 0x197
 	EXPECT	1f
-st_unal:
-	strh	r0, [r4]
-1:	CHECKREC "align-strh vec", REC_VEC, 0xff, EXC_DABT
-	CHECKRECREL "align-strh lr-insn", REC_LR, st_unal, 8
-	CHECKREC "align-strh dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), (FSR_WNR | FS_ALIGN)
-	CHECKRECREL "align-strh dfar-ram", REC_DFAR, RAM_BASE, (TPAGE(0) + 5 - RAM_BASE)
-
-	mrc	p15, 0, r0, c1, c0, 0
-	bic	r0, r0, #SCTLR_A
-	mcr	p15, 0, r0, c1, c0, 0
-	isb
-
-	/* With SCTLR.A clear an unaligned LDR works ... */
-	MOV32	r4, TPAGE(0)
-	MOV32	r0, 0x44332211
-	str	r0, [r4]
-	MOV32	r0, 0x88776655
-	str	r0, [r4, #4]
-	ldr	r0, [r4, #1]
-	CHECK	"unaligned ldr value", r0, 0x55443322
-
-	/* ... but LDM to a non-word-aligned address always faults. */
-	add	r4, r4, #2
-	EXPECT	1f
-ldm_unal:
-	ldm	r4, {r0, r1}
-1:	CHECKREC "align-ldm vec", REC_VEC, 0xff, EXC_DABT
-	CHECKRECREL "align-ldm lr-insn", REC_LR, ldm_unal, 8
-	CHECKREC "align-ldm dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_ALIGN
-	CHECKRECREL "align-ldm dfar-ram", REC_DFAR, RAM_BASE, (TPAGE(0) + 2 - RAM_BASE)
+dabt_st:
+	strb	r0, [r4, #-1]
+1:	CHECKREC "dabt-strb vec", REC_VEC, 0xff, EXC_DABT
+	CHECKRECREL "dabt-strb lr-insn", REC_LR, dabt_st, 8
+	CHECKREC "dabt-strb dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), (FSR_WNR | FS_TRANS_SECT)
+	CHECKREC "dabt-strb dfar", REC_DFAR, 0xffffffff, 0x3000000f
+	/* from User mode */
+	EXPECT	2f, (M_SVC | PSR_A | PSR_I | PSR_F)
+	MOV32	lr, user_dabt
+	mov	r0, #M_USR
+	msr	spsr_fsxc, r0
+	movs	pc, lr
+2:	CHECKREC "dabt-usr vec", REC_VEC, 0xff, EXC_DABT
+	CHECKRECREL "dabt-usr lr-insn", REC_LR, user_dabt, 8
+	CHECKREC "dabt-usr dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_TRANS_SECT
+	CHECKREC "dabt-usr spsr", REC_SPSR, 0x3ff, 0x010
+	CHECKREC "dabt-usr cpsr-on-entry", REC_CPSR, 0x3ff, 0x197
 
 	blx	thumb_aborts
+	bl	mmu_off
 
 	pop	{r4-r11, lr}
 	b	finish
+
+user_dabt:
+	ldr	r0, [r4]
+	b	.
 
 	.thumb
 	.type thumb_aborts, %function
@@ -100,14 +90,19 @@ bkpt_t:
 	CHECKREC "bkpt-thumb ifsr", REC_IFSR, FSR_STATUS, FS_DEBUG
 	CHECKREC "bkpt-thumb spsr", REC_SPSR, 0x3ff, 0x1f3
 
-	MOV32	r4, (TPAGE(0) + 6)
+	MOV32	r4, 0x30000020
 	EXPECT	1f
 ldm_t:
 	ldm	r4!, {r0, r1}
-1:	CHECKREC "align-ldm-thumb vec", REC_VEC, 0xff, EXC_DABT
-	CHECKRECREL "align-ldm-thumb lr-insn", REC_LR, ldm_t, 8
-	CHECKREC "align-ldm-thumb dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_ALIGN
-	CHECKRECREL "align-ldm-thumb dfar-ram", REC_DFAR, RAM_BASE, (TPAGE(0) + 6 - RAM_BASE)
-	CHECKREC "align-ldm-thumb spsr", REC_SPSR, 0x3ff, 0x1f3
-	CHECKREL "ldm base not written back", r4, RAM_BASE, (TPAGE(0) + 6 - RAM_BASE)
+1:	CHECKREC "dabt-ldm-thumb vec", REC_VEC, 0xff, EXC_DABT
+	CHECKRECREL "dabt-ldm-thumb lr-insn", REC_LR, ldm_t, 8
+	CHECKREC "dabt-ldm-thumb dfsr", REC_DFSR, (FSR_STATUS | FSR_WNR), FS_TRANS_SECT
+	CHECKREC "dabt-ldm-thumb dfar", REC_DFAR, 0xffffffff, 0x30000020
+	CHECKREC "dabt-ldm-thumb spsr", REC_SPSR, 0x3ff, 0x1f3
+	CHECK	"ldm base not written back", r4, 0x30000020
+	EXPECT	1f
+ld_t16:
+	ldr	r0, [r4, #8]
+1:	CHECKRECREL "dabt-ldr16-thumb lr-insn", REC_LR, ld_t16, 8
+	CHECKREC "dabt-ldr16-thumb dfar", REC_DFAR, 0xffffffff, 0x30000028
 	pop	{r4, pc}

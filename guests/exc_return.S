@@ -4,7 +4,7 @@
  * Four return instructions, each from its own kind of exception:
  *   SVC  -> movs pc, lr              (Thumb handler: subs pc, lr, #0)
  *   UND  -> ldmfd sp!, {r0-r3, pc}^  (Thumb handler: srsdb + rfeia)
- *   DABT -> subs pc, lr, #4          (alignment fault on a 32-bit LDM)
+ *   DABT -> subs pc, lr, #4          (translation fault on a 32-bit LDM, MMU on)
  *   PABT -> srsdb sp!, #ABT + rfeia sp! (BKPT; LR adjusted for Thumb)
  * Every handler increments r0 and clobbers the flags; the interrupted code,
  * in ARM or in Thumb state, checks that it continues at the next
@@ -16,7 +16,7 @@
 
 .macro CASE name:req, insn:req
 	mov	r0, #10
-	MOV32	r4, (TPAGE(0) + 2)
+	MOV32	r4, 0x30000000		/* unmapped */
 	mov	r1, #0x90000000
 	msr	APSR_nzcvq, r1
 	\insn
@@ -39,6 +39,8 @@
 main:
 	push	{r4-r11, lr}
 	NOTE	"exc_return: exception return in ARM and Thumb state"
+	CALL3	mmu_base_map, L1_A
+	CALL3	mmu_on, L1_A
 
 	SETVEC	EXC_SVC, h_svc
 	SETVEC	EXC_UND, h_und
@@ -71,6 +73,7 @@ main:
 	RESETVEC EXC_UND
 	RESETVEC EXC_DABT
 	RESETVEC EXC_PABT
+	bl	mmu_off
 
 	pop	{r4-r11, lr}
 	b	finish

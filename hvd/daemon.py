@@ -234,10 +234,11 @@ class Daemon:
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
-                nursery.start_soon(trio.serve_listeners, self._serve_qmp, [listener])
                 if threading.current_thread() is threading.main_thread():
                     await nursery.start(self._watch_signals)
+                # clients that connect meanwhile wait in the backlog until every VM is back
                 await self._restore()
+                nursery.start_soon(trio.serve_listeners, self._serve_qmp, [listener])
                 sd_notify("READY=1\n" + self._status_line())
                 task_status.started(self)
                 await self._quit.wait()
@@ -431,18 +432,22 @@ class Daemon:
                 if ep in theirs:
                     raise QmpError(f"{ep[0]}:{ep[1]} is already used by VM '{other.name}'")
 
-    async def _add(self, cfg: VmConfig, source: str) -> VmEntry:
-        self._check_ports(cfg)
+    async def _build(self, cfg: VmConfig) -> Any:
         try:
-            vm = await trio.to_thread.run_sync(self.vm_factory, cfg)
+            return await trio.to_thread.run_sync(self.vm_factory, cfg)
         except HvdError as err:
             raise QmpError(f"VM '{cfg.name}': {err}") from None
         except Exception as err:
             log.exception("VM %s: cannot be built", cfg.name)
             raise QmpError(f"VM '{cfg.name}': cannot be built: {err}") from None
-        e = VmEntry(cfg, vm, source)
-        log_path = cfg.serial_file or self.console_log(cfg.name)
-        e.hub = ConsoleHub(cfg.name, vm.console_input, log_path)
+
+    async def _attach(self, e: VmEntry, scrollback: bytes = b"") -> None:
+        """Connect a freshly built VM to its console hub, events and services."""
+        cfg, vm = e.config, e.vm
+        e.hub = ConsoleHub(cfg.name, vm.console_input, cfg.serial_file or self.console_log(cfg.name))
+        e.hub.scrollback += scrollback
+        e.services_done = trio.Event()
+        e.console_addr = e.gdb_addr = None
         vm.add_console_listener(e.hub.guest_output)
         vm.add_event_listener(functools.partial(self._vm_event, cfg.name))
         assert self._nursery is not None
@@ -451,17 +456,43 @@ class Daemon:
         except BaseException as err:
             with trio.CancelScope(shield=True):
                 await trio.to_thread.run_sync(vm.shutdown, abandon_on_cancel=True)
+            hvderr = _find(err, HvdError)
+            if hvderr is not None:
+                raise QmpError(f"VM '{cfg.name}': {hvderr}") from None
             oserr = _find(err, OSError)
             if oserr is not None:
                 raise QmpError(
                     f"VM '{cfg.name}': cannot listen: {oserr.strerror or oserr}"
                 ) from None
             raise
+
+    async def _add(self, cfg: VmConfig, source: str) -> VmEntry:
+        self._check_ports(cfg)
+        e = VmEntry(cfg, await self._build(cfg), source)
+        await self._attach(e)
         self.entries[cfg.name] = e
         self.emit("HVD_VM_CREATED", {"vm": cfg.name})
         sd_notify(self._status_line())
         log.info("VM %s created (%s)", cfg.name, source)
         return e
+
+    async def rebuild_vm(self, e: VmEntry) -> None:
+        """Replace a VM that shut down or failed with a fresh one from its definition (status
+        ``prelaunch``); console clients reconnect, the scrollback is kept."""
+        assert self._registry_lock is not None
+        async with self._registry_lock:
+            if self.entries.get(e.name) is not e:
+                raise QmpError(f"VM '{e.name}' not found")
+            await self._stop_vm_thread(e)
+            await e.services_done.wait()
+            scrollback = bytes(e.hub.scrollback) if e.hub else b""
+            try:
+                e.vm = await self._build(e.config)
+            except QmpError:
+                # keep the entry (status of the old VM) so the client can see and destroy it
+                raise
+            await self._attach(e, scrollback)
+        log.info("VM %s rebuilt", e.name)
 
     async def _vm_services(self, e: VmEntry, *, task_status: trio.TaskStatus[None]) -> None:
         assert e.hub is not None
@@ -497,8 +528,21 @@ class Daemon:
         fn = functools.partial(serve_gdb, e.vm, host, port, wait=False)
         if inspect.iscoroutinefunction(serve_gdb):
             if "task_status" in inspect.signature(serve_gdb).parameters:
-                addr = await n.start(fn)
-                e.gdb_addr = tuple(addr[:2]) if addr else (host, port)  # type: ignore[assignment]
+                try:
+                    addr = await n.start(fn)
+                except Exception as group:  # a stub still being written
+                    err = _find(group, ImportError)
+                    if err is None:
+                        raise
+                    log.warning("VM %s: GDB stub unavailable (%s); gdb port not opened",
+                                e.name, err)
+                    return
+                if isinstance(addr, int):
+                    e.gdb_addr = (host, addr)
+                elif isinstance(addr, (tuple, list)) and len(addr) >= 2:
+                    e.gdb_addr = (str(addr[0]), int(addr[1]))
+                else:
+                    e.gdb_addr = (host, port)
             else:
                 n.start_soon(fn)
                 e.gdb_addr = (host, port)
@@ -561,6 +605,8 @@ class Daemon:
                     await self.start_vm(e)
             except QmpError as err:
                 log.error("VM %s: %s", cfg.name, err.desc)
+            except Exception as err:  # one broken VM must not keep the others down
+                log.exception("VM %s: cannot be restored: %r", cfg.name, err)
 
 
 def _find(err: BaseException, kind: type[Any]) -> Any:
@@ -613,7 +659,24 @@ def serve_from_args(args: argparse.Namespace) -> int:
             raise err from None
         if _find(group, KeyboardInterrupt) is None:
             raise
+    _exit_if_threads_linger()
     return 0
+
+
+def _exit_if_threads_linger() -> None:
+    """Every VM has been told to stop. A vCPU thread that is still inside the emulator would
+    crash the interpreter's teardown, so in that case leave at once (state is already saved)."""
+    stuck = [
+        t.name for t in threading.enumerate()
+        if t is not threading.main_thread() and t.is_alive()
+        and not t.name.startswith("Trio thread ")
+    ]
+    if stuck:
+        log.warning("threads still running after shutdown (%s); exiting now", ", ".join(stuck))
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(0)
 
 
 def serve_main(argv: list[str] | None = None) -> int:

@@ -55,7 +55,8 @@ def image_paths(dest: Path) -> dict[str, Path]:
 
 # -- running apt ---------------------------------------------------------------------------------
 
-def _run(argv: list[str], cwd: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def _run(argv: list[str], cwd: Path | None = None,
+         check: bool = True) -> subprocess.CompletedProcess:
     env = dict(os.environ, LC_ALL="C", DEBIAN_FRONTEND="noninteractive")
     try:
         proc = subprocess.run(argv, cwd=cwd, env=env, capture_output=True, text=True,
@@ -68,8 +69,8 @@ def _run(argv: list[str], cwd: Path | None = None, check: bool = True) -> subpro
 
 
 def _last_error(proc: subprocess.CompletedProcess) -> str:
-    lines = [ln.strip() for ln in (proc.stderr or "").splitlines() + (proc.stdout or "").splitlines()
-             if ln.strip()]
+    text = (proc.stderr or "").splitlines() + (proc.stdout or "").splitlines()
+    lines = [ln.strip() for ln in text if ln.strip()]
     errors = [ln for ln in lines if ln.startswith(("E:", "Err:", "W: Failed", "dpkg"))]
     pick = (errors or lines or [f"exit status {proc.returncode}"])[-1]
     return pick[:300]
@@ -280,3 +281,7 @@ def cli_fetch(dest: Path | None = None, progress: bool = True) -> int:
     paths = fetch_images(dest or default_dest(), progress=progress)
     print_paths(paths)
     return 0
+
+
+#: the name the command line uses
+default_image_dir = default_dest

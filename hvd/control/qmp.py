@@ -228,6 +228,7 @@ class QmpSession:
         self.closed = False
         self._send, self._recv = trio.open_memory_channel[Any](queue_size)
         self._cancel: trio.CancelScope | None = None
+        self._flushes: set[trio.Event] = set()
 
     # -- called by the daemon --------------------------------------------------------------
     def post_event(self, msg: dict[str, Any]) -> bool:
@@ -253,7 +254,9 @@ class QmpSession:
             self._send.send_nowait(done)
         except (trio.WouldBlock, trio.ClosedResourceError, trio.BrokenResourceError):
             return
+        self._flushes.add(done)
         await done.wait()
+        self._flushes.discard(done)
 
     def close(self) -> None:
         self.closed = True
@@ -281,6 +284,8 @@ class QmpSession:
         finally:
             self.closed = True
             self._send.close()
+            for ev in list(self._flushes):
+                ev.set()
             with trio.CancelScope(shield=True):
                 with trio.move_on_after(1):
                     await self.stream.aclose()

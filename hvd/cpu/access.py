@@ -19,6 +19,9 @@ _cs_thumb = Cs(CS_ARCH_ARM, CS_MODE_THUMB)
 _cs_thumb.detail = True
 
 _STORE_PREFIXES = ("str", "stm", "push", "vst", "vpush", "srs", "stc", "swp")
+_UNPRIV_IDS = frozenset(getattr(csarm, f"ARM_INS_{n}") for n in
+                        ("LDRT", "STRT", "LDRBT", "STRBT", "LDRHT", "STRHT", "LDRSBT", "LDRSHT")
+                        if hasattr(csarm, f"ARM_INS_{n}"))
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,6 +30,8 @@ class Access:
     length: int
     write: bool
     mnemonic: str
+    #: LDRT/STRT and friends: checked with PL0 permissions whatever the mode
+    unprivileged: bool = False
 
 
 def _size_of(mn: str) -> int:
@@ -114,7 +119,7 @@ def decode_access(code: bytes, pc: int, thumb: bool, reg) -> Access | None:
                 size = 8 * max(1, sum(1 for op2 in ops if op2.type == csarm.ARM_OP_REG and _is_dreg(op2.reg)))
             else:
                 size = _size_of(core)
-            return Access(addr & 0xFFFFFFFF, size, write, mn)
+            return Access(addr & 0xFFFFFFFF, size, write, mn, insn.id in _UNPRIV_IDS)
     return None
 
 

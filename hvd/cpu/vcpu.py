@@ -545,6 +545,9 @@ class VCpu:
             raw = self.read_virt(pc, 2)
             hw = int.from_bytes(raw, "little") if raw else 0
             size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
+        # Unicorn checks 'until' only when it translates: drop the cached block holding PC so
+        # the new translation stops right after this instruction.
+        uc.ctl_remove_cache(pc, pc + size)
         self._run_slice(until=pc + size)
 
     def _run_slice(self, count: int = 0, until: int = UNTIL) -> None:

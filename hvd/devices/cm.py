@@ -84,14 +84,15 @@ IDLEST_MODULE_REGS = frozenset(
     | {CORE + 0x20, CORE + 0x24, CORE + 0x28}
 )
 
-#: "as U-Boot left it" on a BeagleBoard-xM (omap3-notes §4): core 400 MHz, MPU 800 MHz,
+#: "as U-Boot left it" on a BeagleBoard-xM (omap3-notes §4): sys_ck 13 MHz, core 400 MHz
+#: (DPLL3 M 400 N 12, M2 1), MPU 800 MHz (DPLL1 400 MHz, doubled, M2 1),
 #: DPLL4 locked for the 96/48/12/54 MHz clocks, IVA2 and DPLL5 stopped.
 RESET_VALUES: dict[int, int] = {
     CM_CLKEN_PLL_IVA2: 0x1,
-    CM_CLKSEL1_PLL_IVA2: (2 << 19) | (800 << 8) | 12,
+    CM_CLKSEL1_PLL_IVA2: (2 << 19) | (330 << 8) | 12,  # x2 output: 660 MHz when locked
     CM_CLKSEL2_PLL_IVA2: 1,
     CM_CLKEN_PLL_MPU: 0x7,
-    CM_CLKSEL1_PLL_MPU: (2 << 19) | (800 << 8) | 12,
+    CM_CLKSEL1_PLL_MPU: (2 << 19) | (400 << 8) | 12,  # x2 output / M2 1: 800 MHz
     CM_CLKSEL2_PLL_MPU: 1,
     CM_CLKSEL_CORE: 0x0000130A,  # L3 /2, L4 /2, SSI /3, 96M /1; GPT10/11 on 32k
     CM_CLKSEL_SGX: 0x0,

@@ -144,12 +144,17 @@ class TiModule(RegFile):
             return rev
         if off in self._sysss:
             return RESETDONE
+        if off not in self._syscs:
+            self.unmodeled("read", off)  # logged once: storage stands in for the real register
         return self.regs.get(off, 0)
 
     def write_reg(self, off: int, value: int) -> None:
-        if off in self._syscs and value & SOFTRESET:
-            self.reset()
-            return
-        if off in self._revs or off in self._sysss:
+        if off in self._syscs:
+            if value & SOFTRESET:
+                self.reset()
+                return
+        elif off in self._revs or off in self._sysss:
             return  # read-only
+        else:
+            self.unmodeled("write", off, value)
         self.regs[off] = value & 0xFFFFFFFF

@@ -98,7 +98,7 @@ class Watchdog(Device):
         if self._reset_board is not None:
             self._reset_board()
 
-    # -- registers ----------------------------------------------------------------------------------
+    # -- registers -------------------------------------------------------------------------------
     def read(self, offset: int, size: int) -> int:
         off = offset & ~3
         if off == WIDR:

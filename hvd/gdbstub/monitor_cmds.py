@@ -55,23 +55,28 @@ def _info_registers(ctx: MonitorContext) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _stats_lines(stats: dict[str, object], indent: str = "") -> list[str]:
+    width = max((len(str(k)) for k in stats), default=0)
+    lines = []
+    for k, v in stats.items():
+        if isinstance(v, dict):
+            lines.append(f"{indent}{k}:")
+            lines += _stats_lines(v, indent + "  ")
+        else:
+            lines.append(f"{indent}{k:<{width}}  {v}")
+    return lines
+
+
 def _info_shadow(ctx: MonitorContext) -> str:
     stats = ctx.target.shadow_stats()
     if not stats:
-        return "no shadow statistics (the VM runs with --mmu native)\n"
-    width = max(len(k) for k in stats)
-    return "".join(f"{k:<{width}}  {v}\n" for k, v in stats.items())
+        return "no shadow statistics\n"
+    return "\n".join(_stats_lines(stats)) + "\n"
 
 
 def _info_tlb(ctx: MonitorContext) -> str:
-    maps = ctx.target.tlb_mappings()
-    if not maps:
-        return "no mappings (MMU off: virtual = physical)\n"
-    lines = []
-    for m in maps:
-        end = m.va + m.size - 1
-        lines.append(f"{m.va:08x}-{end:08x} -> {m.pa:09x} {m.size // 1024:>6}K {m.attrs}")
-    return "\n".join(lines) + "\n"
+    text = ctx.target.info_tlb()
+    return text if text.endswith("\n") else text + "\n"
 
 
 def _phys(ctx: MonitorContext, args: list[str]) -> tuple[str, bool]:

@@ -59,16 +59,6 @@ class StopEvent:
         return self.kind in ("exited", "terminated")
 
 
-@dataclass(frozen=True, slots=True)
-class Mapping:
-    """One guest virtual mapping (``monitor info tlb``)."""
-
-    va: int
-    pa: int
-    size: int
-    attrs: str
-
-
 StopCallback = Callable[[StopEvent], None]
 
 
@@ -132,8 +122,8 @@ class Target(Protocol):
         """The memory monitor's statistics (empty when it has none)."""
         ...
 
-    def tlb_mappings(self) -> list[Mapping]:
-        """The guest's current virtual mappings, by walking its tables."""
+    def info_tlb(self) -> str:
+        """The guest's current virtual mappings (its own tables, walked), as text."""
         ...
 
 

@@ -47,6 +47,7 @@ def open_dtb(blob: bytes, name: str) -> libfdt.Fdt:
             raise UsageError(f"{name}: truncated device tree blob (header says "
                              f"{fdt.totalsize()} bytes, file has {len(blob)})")
         libfdt.check_err(libfdt.fdt_check_full(fdt.as_bytearray(), fdt.totalsize()))
+        fdt.get_name(0)  # the root node must be there (an FDT_END-only tree passes the check)
     except libfdt.FdtException as exc:
         raise UsageError(f"{name}: unparsable device tree blob ({_err(exc)})") from None
     return fdt

@@ -8,7 +8,10 @@ through :meth:`GuestMemory.claim`, which refuses anything outside memory or over
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from hvd.errors import UsageError
 from hvd.sizes import format_size
@@ -165,3 +168,31 @@ class GuestMemory:
         raise UsageError(f"no room for {what} ({format_size(size)}) in "
                          f"{hexrange(lo, max(hi - lo, 0))} next to the rest of the boot image; "
                          f"give the VM more memory")
+
+
+#: Files larger than this are refused before reading (nothing bigger fits a 32-bit guest).
+MAX_FILE = 1 << 32
+
+
+def read_file(path: str | Path, what: str) -> bytes:
+    """Read a regular file whole; every failure becomes one UsageError line naming the file."""
+    try:
+        st = os.stat(path)
+        if stat.S_ISDIR(st.st_mode):
+            raise UsageError(f"{what} '{path}' is a directory, not a file")
+        if not stat.S_ISREG(st.st_mode):
+            raise UsageError(f"{what} '{path}' is not a regular file")
+        if st.st_size > MAX_FILE:
+            raise UsageError(f"{what} '{path}' is {format_size(st.st_size)}, more than a "
+                             f"32-bit guest can address")
+        with open(path, "rb") as f:
+            data = f.read()
+    except FileNotFoundError:
+        raise UsageError(f"{what} '{path}' does not exist") from None
+    except PermissionError:
+        raise UsageError(f"{what} '{path}' cannot be read (permission denied)") from None
+    except OSError as exc:
+        raise UsageError(f"{what} '{path}' cannot be read ({exc.strerror or exc})") from None
+    if not data:
+        raise UsageError(f"{what} '{path}' is empty")
+    return data

@@ -46,6 +46,22 @@ from .walker import R, W, X, Fault, Translation, walk
 log = logging.getLogger("hvd.monitor")
 
 
+def is_unprivileged_ldst(word: int, thumb: bool) -> bool:
+    """Whether the instruction is LDRT/STRT/LDRBT/STRBT/LDRHT/STRHT/LDRSBT/LDRSHT (ARM ARM
+    A8.8: the 'T' forms are post-indexed with W = 1 in ARM state; in Thumb-2 they are the
+    T1 encodings with bits [11:8] of the second halfword = 0b1110)."""
+    if thumb:
+        hw1 = word & 0xFFFF
+        hw2 = word >> 16
+        return (hw1 & 0xFE00) == 0xF800 and (hw1 & 0x0100) == 0 and (hw2 & 0x0F00) == 0x0E00
+    if (word >> 28) == 0xF:
+        return False
+    if (word & 0x0D200000) == 0x04200000:  # LDR/STR(B)T: op1 01x, P=0, W=1
+        return True
+    # extra load/store (halfword, signed): bits 27:25 = 000, P=0, W=1, bit7 = bit4 = 1, op2 != 00
+    return (word & 0x0F2000F0) in (0x002000B0, 0x002000D0, 0x002000F0)
+
+
 class HookedOp:
     """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
 
@@ -84,8 +100,11 @@ UC_MEM_WRITE = 17
 UC_MEM_FETCH = 18
 _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 
+MAX_SHADOWS = 64
 _UC_CTL_TLB_FLUSH = 11 | (1 << 30)  # UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)
-_TLBIMVAA = (8, 7, 0, 3)
+# TLBIMVA: QEMU flushes the 1 KiB page (value & TARGET_PAGE_MASK) for every ASID; TLBIMVAA
+# is a Multiprocessing Extensions operation that the Cortex-A8 model does not have.
+_TLBIMVA = (8, 7, 0, 1)
 
 
 class BaseMmu:
@@ -112,7 +131,7 @@ class BaseMmu:
     def flush_unicorn_pages(self, pages) -> None:
         cp = self.vcpu.cp15
         for p in pages:
-            cp.write(_TLBIMVAA, p)
+            cp.write(_TLBIMVA, p)
 
     # -- translation without side effects (debugger, semihosting) -----------------------------
     def walk_current(self, va: int, access: int = R, pl: int | None = None) -> Translation | Fault:
@@ -162,6 +181,8 @@ class BaseMmu:
         info = None
         if acc is not None:
             access = W if acc.write else R
+            if acc.unprivileged:
+                pl = 0  # LDRT/STRT: checked as a PL0 access
             addr = acc.start
             end = acc.start + max(acc.length, 1)
             while addr < end:
@@ -220,7 +241,11 @@ class ShadowMmu(BaseMmu):
         if sync not in ("tlb", "wp"):
             raise ValueError(f"unknown shadow sync policy {sync!r}")
         self.sync = sync
-        self.shadow = ShadowTables(write_protect=(sync == "wp"), stats=self.stats)
+        self.shadow = ShadowTables(stats=self.stats)
+        # wp policy: shadows by translation regime, and the union of their table pages
+        self._shadows: dict[tuple[int, int, int], ShadowTables] = {}
+        self._root: tuple[int, int, int] | None = None
+        self._wp_pages: set[int] | None = set() if sync == "wp" else None
         # tlb policy: code pages scanned, keyed by (va 4K page, pa 4K page)
         self._scanned: set[tuple[int, int]] = set()
         self._code_pages: dict[int, set[int]] = {}  # pa 4K page -> VA 4K pages scanned there
@@ -240,6 +265,10 @@ class ShadowMmu(BaseMmu):
 
     def reset(self) -> None:
         self.shadow.clear()
+        self._shadows.clear()
+        self._root = None
+        if self._wp_pages is not None:
+            self._wp_pages.clear()
         for va, (h, _op) in list(self._hooks.items()):
             self.vcpu.uc.hook_del(h)
         self._hooks.clear()
@@ -254,8 +283,16 @@ class ShadowMmu(BaseMmu):
         cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
         pl = 0 if (cpsr & 0x1F) == 0x10 else 1
         acc = _ACCESS[access]
-        shadow = self.shadow
+        wp = self._wp_pages
         if sctlr & 1:
+            if wp is not None:
+                root = (ttbr0 & 0xFFFFC000, ttbr1 & 0xFFFFC000, ttbcr & 0x37)
+                if root != self._root:
+                    self._switch_root(root)
+            shadow = self.shadow
+            if pl and access != UC_MEM_FETCH and self._unprivileged(cpsr, ctx, dacr):
+                pl = 0  # LDRT/STRT from a privileged mode: Unicorn fills its PL0 TLB here
+            misses = self.stats.hidden_faults
             r = shadow.translate(vaddr, acc, pl, read32=self.read32, ttbr0=ttbr0, ttbr1=ttbr1,
                                  ttbcr=ttbcr, dacr=dacr, contextidr=ctx, sctlr=sctlr)
             if r.__class__ is Fault:
@@ -264,9 +301,8 @@ class ShadowMmu(BaseMmu):
                 self._guest_fault(r, vaddr, access)
                 return False
             pa, perms = r
-            if shadow.pending_flush_all:
-                shadow.pending_flush_all = False
-                self.flush_unicorn_tlb()
+            if wp is not None and self.stats.hidden_faults != misses:
+                self._protect_sources(vaddr, ctx & 0xFF)
         else:
             self.stats.fills += 1
             pa = vaddr
@@ -281,12 +317,7 @@ class ShadowMmu(BaseMmu):
             if kind == "rom":
                 perms &= ~W
         pa4k = pa >> 12
-        if perms & WP:
-            perms &= ~WP
-            if access == UC_MEM_WRITE:
-                self._trap_write(pa, vaddr)
-                perms |= W
-        elif perms & W and pa4k in self._code_pages:
+        if perms & W and (pa4k in self._code_pages or (wp is not None and pa4k in wp)):
             if access == UC_MEM_WRITE:
                 self._trap_write(pa, vaddr)
             else:
@@ -297,7 +328,7 @@ class ShadowMmu(BaseMmu):
                 self._writable[pa4k] = {vaddr}
             else:
                 s.add(vaddr)
-        if access == UC_MEM_FETCH and pl and self.sync == "tlb":
+        if access == UC_MEM_FETCH and pl and wp is None:
             key = (vaddr >> 12, pa4k)
             if key not in self._scanned:
                 self._scan(vaddr & ~0xFFF, pa & ~0xFFF, key)
@@ -310,6 +341,60 @@ class ShadowMmu(BaseMmu):
         entry.paddr = pa
         entry.perms = perms
         return True
+
+    # -- wp policy: one shadow per translation regime, table pages write-protected --------------
+    def _switch_root(self, root: tuple[int, int, int]) -> None:
+        """wp sync: the shadow belongs to the tables it was built from (TTBR0, TTBR1, TTBCR).
+        Entries are only dropped when their descriptors change, so a switch to other tables
+        (or back) selects another shadow instead of invalidating anything."""
+        self.stats.context_switches += 1
+        self._root = root
+        shadows = self._shadows
+        sh = shadows.pop(root, None)
+        if sh is None:
+            sh = ShadowTables(stats=self.stats)
+            if len(shadows) >= MAX_SHADOWS:
+                shadows.pop(next(iter(shadows)))
+        shadows[root] = sh
+        self.shadow = sh
+
+    def _protect_sources(self, vaddr: int, asid: int) -> None:
+        e = self.shadow.entry(vaddr, asid)
+        if e is None:
+            return
+        wp = self._wp_pages
+        for src in e.sources:
+            page = src >> 12
+            if page not in wp:
+                wp.add(page)
+                self._protect_page(page)
+
+    def _unprivileged(self, cpsr: int, ctx: int, dacr: int) -> bool:
+        """Is the privileged instruction making this access an unprivileged load/store?
+
+        The fill hook is not told Unicorn's mmu_idx, only the CPSR mode; LDRT and friends are
+        the one case where they differ, so look at the instruction (its page is in the shadow:
+        it is being executed)."""
+        pc = self.state.pc
+        hit = self.shadow.lookup(pc, ctx & 0xFF, 1, dacr | 0x55555555)
+        if hit is None:
+            return False
+        thumb = bool(cpsr & 0x20)
+        pa = hit[0] + (pc & 0x3FF)
+        if thumb:
+            lo = self.read32(pa & ~3)
+            if lo is None:
+                return False
+            if pa & 2:
+                hi = self.read32((pa & ~3) + 4)
+                if hi is None:
+                    return False
+                word = (lo >> 16) | ((hi & 0xFFFF) << 16)
+            else:
+                word = lo
+            return is_unprivileged_ldst(word, True)
+        word = self.read32(pa)
+        return word is not None and is_unprivileged_ldst(word, False)
 
     def _fill_until(self, entry) -> bool:
         # emu_start translates its 'until' address once per call: answer it harmlessly
@@ -374,18 +459,25 @@ class ShadowMmu(BaseMmu):
                 changed = [page + 4 * i for i in range(1024) if ow[i] != nw[i]]
                 flush: set[int] = set()
                 flush_all = False
+                shadows = list(self._shadows.values()) if self._wp_pages is not None else [self.shadow]
+                if self.shadow not in shadows:
+                    shadows.append(self.shadow)
                 for addr in changed:
-                    res = self.shadow.drop_by_descriptor(addr)
-                    if res is None:
-                        flush_all = True
-                    else:
-                        flush.update(res)
+                    for sh in shadows:
+                        res = sh.drop_by_descriptor(addr)
+                        if res is None:
+                            flush_all = True
+                        else:
+                            flush.update(res)
                 if flush_all:
                     self.flush_unicorn_tlb()
                 elif flush:
                     self.flush_unicorn_pages(flush)
                 if (page >> 12) in self._code_pages:
                     self._rescan(page)
+            if self._wp_pages is not None and (page >> 12) in self._wp_pages:
+                if not any(sh.is_table_page(page) for sh in self._shadows.values()):
+                    self._wp_pages.discard(page >> 12)  # no longer holds tables in use
             # the write permission granted for the trap goes again
             self.flush_unicorn_pages([vaddr])
             self._protect_page(page >> 12)

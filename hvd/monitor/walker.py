@@ -293,7 +293,7 @@ def walk(va: int, *, read32: Read32, ttbr0: int, ttbr1: int, ttbcr: int, dacr: i
         if t2 == 0:
             return Fault(FS_TRANSLATION_PAGE, domain, is_write, is_fetch, va, 2)
         ap3 = ((l2 >> 4) & 3) | ((l2 >> 7) & 4)
-        if afe and not ap3 & 1 and False:
+        if afe and not ap3 & 1:
             return Fault(FS_ACCESS_FLAG_PAGE, domain, is_write, is_fetch, va, 2)
         level = 2
         if t2 == 1:
@@ -323,7 +323,7 @@ def walk(va: int, *, read32: Read32, ttbr0: int, ttbr1: int, ttbcr: int, dacr: i
             domain = (l1 >> 5) & 15
             kind, size = SECTION, 0x100000
             pa = (l1 & 0xFFF00000) | (va & 0xFFFFF)
-        if afe and not ap3 & 1 and False:
+        if afe and not ap3 & 1:
             return Fault(FS_ACCESS_FLAG_SECTION, domain, is_write, is_fetch, va, 1)
         xn = l1 & 0x10
         ng = l1 & 0x20000
@@ -335,7 +335,7 @@ def walk(va: int, *, read32: Read32, ttbr0: int, ttbr1: int, ttbcr: int, dacr: i
 
     client1, client0 = client_perms(ap3, bool(xn), bool(afe))
     dval = (dacr >> (domain << 1)) & 3
-    if dval == 3:
+    if dval == 3 and not (xn and is_fetch):
         p1 = p0 = RWX
     elif dval == 1:
         p1, p0 = client1, client0

@@ -14,8 +14,10 @@ hvd's standard output; UART3 goes wherever ``--serial`` says (``none`` unless as
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -37,6 +39,8 @@ class HvdResult:
     stdout: str
     stderr: str
     serial: str  # UART3 output when run with a serial file, else ""
+    cpu_seconds: float = 0.0  # user + system CPU time hvd used
+    wall_seconds: float = 0.0
 
 
 def hvd_command(
@@ -65,27 +69,43 @@ def run_hvd_full(
     extra: list[str] | tuple[str, ...] = (),
     stdin: bytes | None = None,
 ) -> HvdResult:
-    """Run ``elf`` under hvd; UART3 is captured in ``serial_file`` when given."""
+    """Run ``elf`` under hvd; UART3 is captured in ``serial_file`` when given.
+
+    The CPU time is measured from the children's resource usage, so it is exact only when no
+    other child process of this one ends meanwhile (true in a pytest run).
+    """
     serial = f"file:{serial_file}" if serial_file is not None else "none"
     cmd = hvd_command(elf, mode, timeout, serial, semihosting, extra)
-    env = dict(os.environ)
-    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.monotonic()
     try:
         proc = subprocess.run(
             cmd,
             input=stdin if stdin is not None else b"",
             capture_output=True,
             timeout=timeout + 15,  # hvd's own --timeout should fire first
-            env=env,
+            env=hvd_env(),
             cwd=REPO,
         )
         status, out, err = proc.returncode, proc.stdout, proc.stderr
     except subprocess.TimeoutExpired as exc:
         status, out, err = -9, exc.stdout or b"", (exc.stderr or b"") + b"\n[hvd did not exit]"
+    wall = time.monotonic() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
     serial_text = ""
     if serial_file is not None and serial_file.exists():
         serial_text = serial_file.read_bytes().decode(errors="replace")
-    return HvdResult(status, out.decode(errors="replace"), err.decode(errors="replace"), serial_text)
+    return HvdResult(
+        status, out.decode(errors="replace"), err.decode(errors="replace"), serial_text, cpu, wall
+    )
+
+
+def hvd_env() -> dict[str, str]:
+    """The environment for an hvd subprocess: this checkout first on the import path."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    return env
 
 
 def run_hvd(

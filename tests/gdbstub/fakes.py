@@ -8,7 +8,7 @@ import threading
 import time
 
 from hvd.gdbstub import tdesc
-from hvd.gdbstub.target import SIGINT, SIGTRAP, BpType, Mapping, StopCallback, StopEvent
+from hvd.gdbstub.target import SIGINT, SIGTRAP, BpType, StopCallback, StopEvent
 
 LOOP_START = 0x1000
 LOOP_END = 0x1040     # the PC wraps from here to LOOP_START
@@ -116,8 +116,8 @@ class FakeTarget:
     def shadow_stats(self) -> dict[str, object]:
         return {"fills": 12, "hidden_faults": 3, "tlb_ops": 7}
 
-    def tlb_mappings(self) -> list[Mapping]:
-        return [Mapping(0xC0000000, 0x80000000, 0x100000, "section rwx/--- G dom0")]
+    def info_tlb(self) -> str:
+        return "c0000000-c00fffff -> 080000000 section rwx/--- G dom0\n"
 
     # -- the "CPU" ----------------------------------------------------------------------
     @staticmethod

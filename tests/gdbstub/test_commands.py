@@ -237,6 +237,9 @@ def test_monitor_commands(h):
     assert "SCTLR=00c50078" in regs and "TTBR0=80004000" in regs
     shadow = rcmd(h, "info shadow")
     assert "fills" in shadow and "12" in shadow
+    h.target.shadow_stats = lambda: {"mode": "shadow", "tlb_ops": {"TLBIMVA": 3}}
+    shadow = rcmd(h, "info shadow")
+    assert "tlb_ops:" in shadow and "  TLBIMVA  3" in shadow
     assert "c0000000-c00fffff -> 080000000" in rcmd(h, "info tlb")
     assert "c0000000" in rcmd(h, "i t")   # unique prefixes
     assert "unknown command" in rcmd(h, "frobnicate")
@@ -255,10 +258,7 @@ def test_monitor_commands(h):
 
 
 def test_long_monitor_output_is_split(h):
-    h.target.tlb_mappings = lambda: [
-        __import__("hvd.gdbstub.target", fromlist=["Mapping"]).Mapping(i << 20, i << 20, 1 << 20,
-                                                                      "x" * 40)
-        for i in range(2000)]
+    h.target.info_tlb = lambda: "".join(f"{i << 20:08x} {'x' * 40}\n" for i in range(2000))
     h.max_packet = 512
     r = h.handle(b"qRcmd," + b"info tlb".hex().encode())
     assert len(r.packets) > 10

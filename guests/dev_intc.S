@@ -1,0 +1,262 @@
+/*
+ * dev_intc.S - the DM3730 interrupt controller (BeagleBoard-xM only).
+ *
+ * Software interrupts through ISR_SET: masking (MIR, MIR_SET, MIR_CLEAR,
+ * ITR vs PENDING_IRQ), delivery to the CPU and acknowledgement (SIR_IRQ
+ * ACTIVEIRQ, ISR_CLEAR, CONTROL.NEWIRQAGR), priorities (ILR), the priority
+ * threshold, FIQ routing (ILR.FIQNIRQ, SIR_FIQ, NEWFIQAGR), CPSR.I keeping
+ * a pending interrupt waiting, and the soft reset (SYSSTATUS.RESETDONE).
+ */
+#include "guest.h"
+#include "omap3.h"
+
+	.bss
+	.balign 4
+irq_count:	.space 4
+fiq_count:	.space 4
+irq_log:	.space 64
+last_fiq:	.space 4
+
+	.text
+	.arm
+	.global main
+	.type main, %function
+main:
+	push	{r4-r11, lr}
+	NOTE	"dev_intc: INTC masking, priorities, threshold, FIQ"
+	SETVEC	EXC_IRQ, irq_handler
+	SETVEC	EXC_FIQ, fiq_handler
+	MOV32	r4, INTC_BASE
+
+	/* soft reset */
+	mov	r0, #2
+	str	r0, [r4, #INTC_SYSCONFIG]
+	MOV32	r1, 100000
+1:	ldr	r0, [r4, #INTC_SYSSTATUS]
+	tst	r0, #1
+	bne	2f
+	subs	r1, r1, #1
+	bne	1b
+2:	CHECKM	"sysstatus.resetdone", r0, 1, 1
+	ldr	r0, [r4, #INTC_MIR(0)]
+	CHECK	"mir0 after reset", r0, 0xffffffff
+	ldr	r0, [r4, #INTC_MIR(2)]
+	CHECK	"mir2 after reset", r0, 0xffffffff
+
+	NOTE	"a masked line stays pending in ITR only"
+	cpsie	i
+	mov	r0, #(1 << 10)
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
+	bl	delay
+	ldr	r0, [r4, #INTC_ITR(0)]
+	CHECKM	"itr0 bit 10", r0, (1 << 10), (1 << 10)
+	ldr	r0, [r4, #INTC_PENDING_IRQ(0)]
+	CHECK	"pending_irq0 while masked", r0, 0
+	bl	count_irqs
+	CHECK	"irqs while masked", r0, 0
+
+	NOTE	"unmasking delivers it"
+	mov	r0, #(1 << 10)
+	str	r0, [r4, #INTC_MIR_CLEAR(0)]
+	dsb
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs after mir_clear", r0, 1
+	MOV32	r5, irq_log
+	ldr	r0, [r5]
+	CHECK	"activeirq", r0, 10
+	ldr	r0, [r4, #INTC_MIR(0)]
+	CHECK	"mir0 after mir_clear", r0, ~(1 << 10)
+	ldr	r0, [r4, #INTC_ITR(0)]
+	CHECKM	"itr0 after isr_clear", r0, (1 << 10), 0
+	ldr	r0, [r4, #INTC_PENDING_IRQ(0)]
+	CHECK	"pending_irq0 after ack", r0, 0
+
+	NOTE	"CPSR.I holds a pending interrupt back"
+	cpsid	i
+	mov	r0, #(1 << 10)
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
+	bl	delay
+	ldr	r0, [r4, #INTC_PENDING_IRQ(0)]
+	CHECK	"pending_irq0 with cpsr.i", r0, (1 << 10)
+	ldr	r0, [r4, #INTC_SIR_IRQ]
+	CHECKM	"sir_irq with cpsr.i", r0, 0x7f, 10
+	bl	count_irqs
+	CHECK	"irqs with cpsr.i", r0, 0
+	cpsie	i
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs after cpsie", r0, 1
+
+	NOTE	"mir_set masks again"
+	mov	r0, #(1 << 10)
+	str	r0, [r4, #INTC_MIR_SET(0)]
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs after mir_set", r0, 0
+	mov	r0, #(1 << 10)
+	str	r0, [r4, #INTC_ISR_CLEAR(0)]
+	ldr	r0, [r4, #INTC_ITR(0)]
+	CHECKM	"itr0 after isr_clear", r0, (1 << 10), 0
+
+	NOTE	"priorities: the lower ILR priority value wins"
+	cpsid	i
+	mov	r0, #(10 << 2)
+	str	r0, [r4, #INTC_ILR(20)]
+	mov	r0, #(5 << 2)
+	str	r0, [r4, #INTC_ILR(30)]
+	mov	r0, #(20 << 2)
+	str	r0, [r4, #INTC_ILR(40)]		/* bank 1, priority 20 */
+	MOV32	r0, ((1 << 20) | (1 << 30))
+	str	r0, [r4, #INTC_MIR_CLEAR(0)]
+	mov	r0, #(1 << 8)
+	str	r0, [r4, #INTC_MIR_CLEAR(1)]
+	mov	r0, #(1 << 8)
+	str	r0, [r4, #INTC_ISR_SET(1)]
+	mov	r0, #(1 << 20)
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	mov	r0, #(1 << 30)
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
+	bl	delay
+	ldr	r0, [r4, #INTC_SIR_IRQ]
+	CHECKM	"sir_irq highest priority", r0, 0x7f, 30
+	bl	count_irqs
+	cpsie	i
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs taken", r0, 3
+	ldr	r0, [r5]
+	CHECK	"first", r0, 30
+	ldr	r0, [r5, #4]
+	CHECK	"second", r0, 20
+	ldr	r0, [r5, #8]
+	CHECK	"third", r0, 40
+
+	NOTE	"threshold: only priorities above it (lower values) pass"
+	cpsid	i
+	mov	r0, #8
+	str	r0, [r4, #INTC_THRESHOLD]
+	MOV32	r0, ((1 << 20) | (1 << 30))
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
+	bl	count_irqs
+	cpsie	i
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs under threshold 8", r0, 1
+	ldr	r0, [r5]
+	CHECK	"passed threshold", r0, 30
+	mov	r0, #0xff
+	str	r0, [r4, #INTC_THRESHOLD]
+	dsb
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs with threshold off", r0, 1
+	ldr	r0, [r5]
+	CHECK	"released", r0, 20
+
+	NOTE	"FIQ routing"
+	mov	r0, #((12 << 2) | 1)
+	str	r0, [r4, #INTC_ILR(50)]		/* bank 1 bit 18 -> FIQ */
+	mov	r0, #(1 << 18)
+	str	r0, [r4, #INTC_MIR_CLEAR(1)]
+	str	r0, [r4, #INTC_ISR_SET(1)]
+	dsb
+	bl	delay
+	ldr	r0, [r4, #INTC_PENDING_FIQ(1)]
+	CHECK	"pending_fiq1 with cpsr.f", r0, (1 << 18)
+	ldr	r0, [r4, #INTC_PENDING_IRQ(1)]
+	CHECKM	"pending_irq1 for a fiq line", r0, (1 << 18), 0
+	bl	count_irqs
+	CHECK	"irqs for a fiq line", r0, 0
+	cpsie	f
+	bl	delay
+	cpsid	f
+	MOV32	r0, fiq_count
+	ldr	r0, [r0]
+	CHECK	"fiqs taken", r0, 1
+	MOV32	r0, last_fiq
+	ldr	r0, [r0]
+	CHECK	"sir_fiq", r0, 50
+
+	cpsid	if
+	mov	r0, #0
+	str	r0, [r4, #INTC_ILR(50)]
+	mvn	r0, #0
+	str	r0, [r4, #INTC_MIR_SET(0)]
+	str	r0, [r4, #INTC_MIR_SET(1)]
+	str	r0, [r4, #INTC_MIR_SET(2)]
+	pop	{r4-r11, lr}
+	b	finish
+
+/* count_irqs() -> r0 = IRQs since the last call (the log restarts). */
+count_irqs:
+	MOV32	r1, irq_count
+	ldr	r0, [r1]
+	mov	r2, #0
+	str	r2, [r1]
+	bx	lr
+
+/* delay(): a few thousand instructions, for posted effects to settle. */
+delay:
+	push	{r0}
+	mov	r0, #2000
+1:	subs	r0, r0, #1
+	bne	1b
+	pop	{r0}
+	bx	lr
+
+/* IRQ: log ACTIVEIRQ, clear the software interrupt, NEWIRQAGR. */
+irq_handler:
+	sub	lr, lr, #4
+	push	{r0-r4, lr}
+	MOV32	r0, INTC_BASE
+	ldr	r1, [r0, #INTC_SIR_IRQ]
+	and	r1, r1, #0x7f
+	MOV32	r2, irq_count
+	ldr	r3, [r2]
+	cmp	r3, #16
+	bhs	1f
+	MOV32	r4, irq_log
+	str	r1, [r4, r3, lsl #2]
+1:	add	r3, r3, #1
+	str	r3, [r2]
+	lsr	r2, r1, #5		/* bank */
+	and	r3, r1, #31
+	mov	r4, #1
+	lsl	r4, r4, r3
+	add	r2, r0, r2, lsl #5
+	str	r4, [r2, #INTC_ISR_CLEAR(0)]
+	mov	r1, #1
+	str	r1, [r0, #INTC_CONTROL]
+	dsb
+	ldmfd	sp!, {r0-r4, pc}^
+
+/* FIQ: record SIR_FIQ, clear, NEWFIQAGR. */
+fiq_handler:
+	sub	lr, lr, #4
+	push	{r0-r4, lr}
+	MOV32	r0, INTC_BASE
+	ldr	r1, [r0, #INTC_SIR_FIQ]
+	and	r1, r1, #0x7f
+	MOV32	r2, last_fiq
+	str	r1, [r2]
+	MOV32	r2, fiq_count
+	ldr	r3, [r2]
+	add	r3, r3, #1
+	str	r3, [r2]
+	lsr	r2, r1, #5
+	and	r3, r1, #31
+	mov	r4, #1
+	lsl	r4, r4, r3
+	add	r2, r0, r2, lsl #5
+	str	r4, [r2, #INTC_ISR_CLEAR(0)]
+	mov	r1, #2
+	str	r1, [r0, #INTC_CONTROL]
+	dsb
+	ldmfd	sp!, {r0-r4, pc}^
