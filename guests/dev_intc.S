@@ -60,7 +60,8 @@ main:
 	mov	r0, #(1 << 10)
 	str	r0, [r4, #INTC_MIR_CLEAR(0)]
 	dsb
-	bl	delay
+	mov	r0, #1
+	bl	wait_irqs
 	bl	count_irqs
 	CHECK	"irqs after mir_clear", r0, 1
 	MOV32	r5, irq_log
@@ -86,7 +87,8 @@ main:
 	bl	count_irqs
 	CHECK	"irqs with cpsr.i", r0, 0
 	cpsie	i
-	bl	delay
+	mov	r0, #1
+	bl	wait_irqs
 	bl	count_irqs
 	CHECK	"irqs after cpsie", r0, 1
 
@@ -127,7 +129,8 @@ main:
 	CHECKM	"sir_irq highest priority", r0, 0x7f, 30
 	bl	count_irqs
 	cpsie	i
-	bl	delay
+	mov	r0, #3
+	bl	wait_irqs
 	bl	count_irqs
 	CHECK	"irqs taken", r0, 3
 	ldr	r0, [r5]
@@ -146,7 +149,8 @@ main:
 	dsb
 	bl	count_irqs
 	cpsie	i
-	bl	delay
+	mov	r0, #1
+	bl	wait_irqs
 	bl	count_irqs
 	CHECK	"irqs under threshold 8", r0, 1
 	ldr	r0, [r5]
@@ -154,7 +158,8 @@ main:
 	mov	r0, #0xff
 	str	r0, [r4, #INTC_THRESHOLD]
 	dsb
-	bl	delay
+	mov	r0, #1
+	bl	wait_irqs
 	bl	count_irqs
 	CHECK	"irqs with threshold off", r0, 1
 	ldr	r0, [r5]
@@ -175,7 +180,8 @@ main:
 	bl	count_irqs
 	CHECK	"irqs for a fiq line", r0, 0
 	cpsie	f
-	bl	delay
+	mov	r0, #1
+	bl	wait_fiqs
 	cpsid	f
 	MOV32	r0, fiq_count
 	ldr	r0, [r0]
@@ -202,14 +208,42 @@ count_irqs:
 	str	r2, [r1]
 	bx	lr
 
-/* delay(): a few thousand instructions, for posted effects to settle. */
+/* delay(): about a million instructions: time for an interrupt that should
+ * not come to show up anyway. */
 delay:
 	push	{r0}
-	mov	r0, #2000
+	MOV32	r0, 500000
 1:	subs	r0, r0, #1
 	bne	1b
 	pop	{r0}
 	bx	lr
+
+/* wait_irqs(r0 = n): spin (bounded) until n IRQs have been taken, then the
+ * delay, so that one too many would show up as well.  Preserves r0-r3. */
+wait_irqs:
+	push	{r0-r3, lr}
+	MOV32	r1, irq_count
+	MOV32	r2, 50000000
+1:	ldr	r3, [r1]
+	cmp	r3, r0
+	bhs	2f
+	subs	r2, r2, #1
+	bne	1b
+2:	bl	delay
+	pop	{r0-r3, pc}
+
+/* wait_fiqs(r0 = n): the same for FIQs. */
+wait_fiqs:
+	push	{r0-r3, lr}
+	MOV32	r1, fiq_count
+	MOV32	r2, 50000000
+1:	ldr	r3, [r1]
+	cmp	r3, r0
+	bhs	2f
+	subs	r2, r2, #1
+	bne	1b
+2:	bl	delay
+	pop	{r0-r3, pc}
 
 /* IRQ: log ACTIVEIRQ, clear the software interrupt, NEWIRQAGR. */
 irq_handler:

@@ -7,9 +7,9 @@
  * counter left at 0), compare match (TMAR, TCLR.CE, TISR.MAT), prescaler
  * (PRE, PTV = 0: divide by 2), TTGR reload, and auto-reload overflow
  * interrupts through the INTC (line 37) at the right rate.  Rates are
- * checked against windows that allow for host jitter but catch a wrong
- * rate (a factor of 2 is always outside them); the lines print only
- * whether a measurement was inside its window.
+ * checked against windows (-0.5% .. +15%) that allow for host jitter but
+ * catch a wrong rate; the check lines print only whether a measurement was
+ * inside its window, "#" lines show the measurements.
  */
 #include "guest.h"
 #include "omap3.h"
@@ -57,14 +57,15 @@ main:
 	mov	r0, #0
 	str	r0, [r4, #GPT_TCLR]
 
-	NOTE	"one-shot overflow after 256 ticks"
-	MOV32	r0, 0xffffff00
+	NOTE	"one-shot overflow after 8192 ticks"
+	MOV32	r0, (0 - 8192)
 	mov	r1, #TCLR_ST
 	bl	run_until_ovf
-	mov	r1, #250
-	mov	r2, #450
+	NOTEVAL	"sync ticks", r0
+	MOV32	r1, 8150
+	MOV32	r2, 9400
 	bl	within
-	CHECK	"overflow after 256 ticks", r0, 1
+	CHECK	"overflow after 8192 ticks", r0, 1
 	ldr	r0, [r4, #GPT_TISR]
 	CHECKM	"tisr.ovf", r0, GPT_OVF, GPT_OVF
 	ldr	r0, [r4, #GPT_TCLR]
@@ -77,20 +78,21 @@ main:
 	CHECKM	"tisr write 1 clears", r0, GPT_OVF, 0
 
 	NOTE	"prescaler: PRE = 1, PTV = 0 divides by 2"
-	MOV32	r0, 0xffffff00
+	MOV32	r0, (0 - 4096)
 	mov	r1, #(TCLR_ST | TCLR_PRE | TCLR_PTV(0))
 	bl	run_until_ovf
-	mov	r1, #500
-	mov	r2, #850
+	NOTEVAL	"sync ticks", r0
+	MOV32	r1, 8150
+	MOV32	r2, 9400
 	bl	within
-	CHECK	"prescaled overflow after 512 ticks", r0, 1
+	CHECK	"prescaled 4096 counts take 8192 ticks", r0, 1
 	mov	r0, #7
 	str	r0, [r4, #GPT_TISR]
 
-	NOTE	"compare match"
-	MOV32	r0, 0xffffff80
+	NOTE	"compare match after 4096 of 8192 ticks"
+	MOV32	r0, (0 - 4096)
 	str	r0, [r4, #GPT_TMAR]
-	MOV32	r0, 0xffffff00
+	MOV32	r0, (0 - 8192)
 	str	r0, [r4, #GPT_TCRR]
 	ldr	r6, [r5]
 	mov	r0, #(TCLR_ST | TCLR_CE)
@@ -103,10 +105,13 @@ main:
 	bne	1b
 2:	ldr	r7, [r5]
 	sub	r0, r7, r6
-	mov	r1, #120
-	mov	r2, #250
+	NOTEVAL	"sync ticks", r0
+	MOV32	r1, 4060
+	MOV32	r2, 4800
 	bl	within
-	CHECK	"match after 128 ticks", r0, 1
+	CHECK	"match after 4096 ticks", r0, 1
+	ldr	r0, [r4, #GPT_TISR]
+	CHECKM	"no overflow yet at the match", r0, GPT_OVF, 0
 	mov	r0, #0
 	str	r0, [r4, #GPT_TCLR]
 	mov	r0, #7
@@ -155,6 +160,7 @@ main:
 	str	r0, [r4, #GPT_TCLR]
 	str	r0, [r4, #GPT_TIER]
 	sub	r0, r7, r6
+	NOTEVAL	"sync ticks for 8 overflows", r0
 	MOV32	r1, 32700
 	MOV32	r2, 36500
 	bl	within

@@ -53,6 +53,7 @@ main:
 2:	ldr	r7, [r5]
 	cpsie	i
 	sub	r0, r7, r6
+	NOTEVAL	"sync ticks slept", r0
 	MOV32	r1, (SLEEP_TICKS - 2)
 	MOV32	r2, (SLEEP_TICKS + SLEEP_TICKS / 10 + 64)
 	cmp	r0, r1

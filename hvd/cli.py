@@ -139,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args.func(args) or 0)
     except HvdError as e:
         for line in str(e).splitlines() or [e.__class__.__name__]:
-            print(f"hvd: {line}", file=sys.stderr)
+            print(line if line.startswith("hvd") else f"hvd: {line}", file=sys.stderr)
         return e.status
     except KeyboardInterrupt:
         return 130

@@ -170,7 +170,10 @@ def run_console(host: str, port: int, name: str) -> int:
     try:
         while True:
             rl = [sock] + ([stdin] if stdin_open else [])
-            ready, _, _ = select.select(rl, [], [])
+            # once input has ended, linger only while output keeps coming
+            ready, _, _ = select.select(rl, [], [], None if stdin_open else 1.0)
+            if not ready:
+                break
             if sock in ready:
                 data = sock.recv(65536)
                 if not data:

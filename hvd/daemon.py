@@ -42,6 +42,7 @@ from hvd.errors import HvdError, UsageError
 log = logging.getLogger("hvd.daemon")
 
 CALL_TIMEOUT = 30.0
+QMP_QUEUE = 4096
 SHUTDOWN_TIMEOUT = 10.0
 
 
@@ -181,6 +182,7 @@ class VmEntry:
         self.gdb_addr: tuple[str, int] | None = None
         self.scope: trio.CancelScope | None = None
         self.services_done = trio.Event()
+        self.prev_ports: tuple[tuple[str, int] | None, tuple[str, int] | None] = (None, None)
 
     @property
     def status(self) -> str:
@@ -202,6 +204,9 @@ class Daemon:
         self.sessions: set[QmpSession] = set()
         self.commands = CommandTable(self)
         self.quit_reason = "host-signal"
+        self._restoring = False
+        #: replies+events a QMP client may leave unread before it is disconnected
+        self.qmp_queue_size = QMP_QUEUE
         self._quit: trio.Event | None = None
         self._nursery: trio.Nursery | None = None
         self._token: trio.lowlevel.TrioToken | None = None
@@ -230,7 +235,7 @@ class Daemon:
             sock = bind_control(self.cfg.control)
             self.control_path = self.cfg.control
         listener = trio.SocketListener(trio.socket.from_stdlib_socket(sock))
-        log.info("hvd %s: control socket %s", version_info()["package"], self.cfg.control)
+        log.info("%s: control socket %s", version_info()["package"], self.cfg.control)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
@@ -286,8 +291,13 @@ class Daemon:
 
     # -- QMP -------------------------------------------------------------------------------
     async def _serve_qmp(self, stream: trio.SocketStream) -> None:
+        try:  # bound what the kernel holds for a client that stops reading
+            stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
+        except (OSError, AttributeError):
+            pass
         greeting = {"QMP": {"version": version_info(), "capabilities": []}}
-        s = QmpSession(stream, self.commands.dispatch, greeting, peer="control client")
+        s = QmpSession(stream, self.commands.dispatch, greeting, peer="control client",
+                       queue_size=self.qmp_queue_size)
         self.sessions.add(s)
         try:
             await s.run()
@@ -386,13 +396,46 @@ class Daemon:
         sd_notify(self._status_line())
 
     async def set_wanted(self, e: VmEntry, running: bool) -> None:
+        """Remember whether the client wants the VM running, across daemon restarts."""
+        if e.wanted_running == running and e.name in self.entries and not self._restoring:
+            return
         e.wanted_running = running
-        if e.source == "qmp" and e.name in self.entries:
+        if e.name not in self.entries:
+            return
+        if e.source == "qmp":
             self._persist(e)
+        elif not self._restoring:
+            self._save_config_runstate()
+
+    @property
+    def runstate_file(self) -> Path:
+        return self.cfg.state_dir / "config-vms.json"
+
+    def _save_config_runstate(self) -> None:
+        """Run state of the config file's VMs as clients left it (overrides ``autostart``)."""
+        data = {n: e.wanted_running for n, e in self.entries.items() if e.source == "config"}
+        try:
+            _write_private(self.runstate_file, json.dumps(data, indent=2) + "\n", sync=False)
+        except OSError as err:
+            log.error("cannot save %s: %s", self.runstate_file, err)
+
+    def _load_config_runstate(self) -> dict[str, bool]:
+        try:
+            data = json.loads(self.runstate_file.read_text())
+        except FileNotFoundError:
+            return {}
+        except (OSError, ValueError) as err:
+            log.error("%s: ignored: %s", self.runstate_file, err)
+            return {}
+        if not isinstance(data, dict):
+            return {}
+        return {k: v for k, v in data.items() if isinstance(v, bool)}
 
     async def create_vm(self, cfg: VmConfig) -> VmEntry:
         assert self._registry_lock is not None
         async with self._registry_lock:
+            if self._quit is not None and self._quit.is_set():
+                raise QmpError("the daemon is shutting down")
             if cfg.name in self.entries:
                 raise QmpError(f"VM '{cfg.name}' already exists")
             e = await self._add(cfg, "qmp")
@@ -447,6 +490,8 @@ class Daemon:
         e.hub = ConsoleHub(cfg.name, vm.console_input, cfg.serial_file or self.console_log(cfg.name))
         e.hub.scrollback += scrollback
         e.services_done = trio.Event()
+        # a rebuilt VM keeps the ports it had (matters when the config asked for port 0)
+        e.prev_ports = (e.console_addr, e.gdb_addr)
         e.console_addr = e.gdb_addr = None
         vm.add_console_listener(e.hub.guest_output)
         vm.add_event_listener(functools.partial(self._vm_event, cfg.name))
@@ -503,6 +548,8 @@ class Daemon:
                 async with trio.open_nursery() as n:
                     n.start_soon(e.hub.pump)
                     ep = e.config.serial_tcp
+                    if ep is not None and ep[1] == 0 and e.prev_ports[0]:
+                        ep = (ep[0], e.prev_ports[0][1])
                     if ep is not None:
                         e.console_addr = await n.start(serve_console, e.hub, ep[0], ep[1])
                         log.info("VM %s: console on %s:%d", e.name, *e.console_addr)
@@ -525,6 +572,8 @@ class Daemon:
             return
         assert e.config.gdb_tcp is not None
         host, port = e.config.gdb_tcp
+        if port == 0 and e.prev_ports[1]:
+            port = e.prev_ports[1][1]
         fn = functools.partial(serve_gdb, e.vm, host, port, wait=False)
         if inspect.iscoroutinefunction(serve_gdb):
             if "task_status" in inspect.signature(serve_gdb).parameters:
@@ -556,15 +605,7 @@ class Daemon:
         data = {"version": 1, "config": e.config.to_mapping(), "running": e.wanted_running}
         try:
             self.vms_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
-            path = self.vms_dir / f"{e.name}.json"
-            tmp = path.with_suffix(".json.tmp")
-            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "w") as f:
-                json.dump(data, f, indent=2)
-                f.write("\n")
-                f.flush()
-                os.fsync(f.fileno())
-            os.replace(tmp, path)
+            _write_private(self.vms_dir / f"{e.name}.json", json.dumps(data, indent=2) + "\n")
         except OSError as err:
             log.error("VM %s: cannot save definition: %s", e.name, err)
 
@@ -589,8 +630,17 @@ class Daemon:
         return out
 
     async def _restore(self) -> None:
+        self._restoring = True
+        try:
+            await self._restore_all()
+        finally:
+            self._restoring = False
+
+    async def _restore_all(self) -> None:
+        runstate = self._load_config_runstate()
         todo: list[tuple[VmConfig, str, bool]] = [
-            (cfg, "config", cfg.autostart) for cfg in self.cfg.vms.values()
+            (cfg, "config", runstate.get(cfg.name, cfg.autostart))
+            for cfg in self.cfg.vms.values()
         ]
         for cfg, running in self._load_persisted():
             if cfg.name in self.cfg.vms:
@@ -607,6 +657,18 @@ class Daemon:
                 log.error("VM %s: %s", cfg.name, err.desc)
             except Exception as err:  # one broken VM must not keep the others down
                 log.exception("VM %s: cannot be restored: %r", cfg.name, err)
+
+
+def _write_private(path: Path, text: str, *, sync: bool = True) -> None:
+    """Atomically replace ``path`` with ``text``, readable by the owner only."""
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+        f.flush()
+        if sync:
+            os.fsync(f.fileno())
+    os.replace(tmp, path)
 
 
 def _find(err: BaseException, kind: type[Any]) -> Any:

@@ -230,21 +230,25 @@ class _Steps:
         self._progress = None
 
     def __enter__(self) -> "_Steps":
-        if self.enabled:
-            from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-            self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
-                                      TimeElapsedColumn(), transient=False)
-            self._progress.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         if self._progress is not None:
             self._progress.stop()
 
+    def _start(self) -> None:
+        """Show the display on the first step only: a fully cached fetch prints nothing."""
+        from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        self._progress = Progress(SpinnerColumn(), TextColumn("{task.description}"),
+                                  TimeElapsedColumn(), transient=False)
+        self._progress.start()
+
     def run(self, what: str, fn: Callable[[], object]) -> object:
-        if self._progress is None:
+        if not self.enabled:
             return fn()
+        if self._progress is None:
+            self._start()
         task = self._progress.add_task(what, total=1)
         try:
             result = fn()
@@ -255,7 +259,7 @@ class _Steps:
         return result
 
     def note(self, text: str) -> None:
-        if self._progress is not None:
+        if self.enabled and self._progress is not None:
             self._progress.console.print(f"[yellow]{text}")
 
 

@@ -164,11 +164,12 @@ exec /bin/busybox init
 DEFAULT_INITTAB = """::sysinit:/bin/hostname beagle
 ::respawn:/bin/cttyhack /bin/sh -l
 ::ctrlaltdel:/bin/reboot
-::shutdown:/bin/umount -a -r
+::shutdown:/bin/sync
 """
 
 PROFILE = """export PATH=/bin:/sbin:/usr/bin:/usr/sbin
 export PS1='\\h:\\w\\$ '
+[ -f /etc/motd ] && cat /etc/motd
 """
 
 MOTD = "hvd: busybox shell on the emulated BeagleBoard-xM (`poweroff` ends the VM)\n"

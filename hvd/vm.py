@@ -26,10 +26,7 @@ from hvd.clock import VirtualClock
 from hvd.config import VmConfig
 from hvd.cpu.vcpu import StopReason, VCpu
 from hvd.errors import UsageError
-try:
-    from hvd.loader import BootImage, load_guest
-except ImportError:  # bring-up
-    BootImage = object; load_guest = None
+from hvd.loader import BootImage, load_guest
 from hvd.monitor.mmu import NativeMmu, ShadowMmu
 
 log = logging.getLogger("hvd.vm")

@@ -163,6 +163,23 @@
 	PRINT	"# \text\n"
 .endm
 
+/* NOTEVAL text, reg: print "# text=0xVALUE" (a diagnostic, not a check).  Preserves all. */
+.macro NOTEVAL text:req, reg:req
+	push	{r0-r3, ip, lr}
+	mov	r1, \reg
+	mrs	ip, apsr
+	push	{ip}
+	STR_ADDR r0, "# \text="
+	bl	puts
+	mov	r0, r1
+	bl	puthex
+	mov	r0, #'\n'
+	bl	putc
+	pop	{ip}
+	msr	APSR_nzcvq, ip
+	pop	{r0-r3, ip, lr}
+.endm
+
 /*
  * CHECK desc, reg, expect: print "ok N - desc=0xVALUE" when reg == expect, else
  * "not ok N - desc=0xVALUE expected 0xEXPECT" (and count a failure).

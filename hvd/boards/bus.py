@@ -64,6 +64,16 @@ class Bus:
         self.on_device_error: Callable[[Device, BaseException], None] | None = None
         self.mmio_reads = 0
         self.mmio_writes = 0
+        # Replay guard. Unicorn checks for a stop request after every load/store and, when it
+        # finds one, leaves with PC still at that instruction: the instruction runs again on
+        # resume. For RAM that is harmless; for a device register it would read or write twice
+        # (a UART character printed twice or lost). The vCPU sets ``stop_requested`` before it
+        # asks Unicorn to stop; an MMIO access that sees it is recorded in ``replay`` and, when
+        # the instruction runs again, that one access is answered from the record instead.
+        self.stop_requested = False
+        self.replay: tuple[int, int, bool, int] | None = None
+        self.filter_replay: tuple[int, int, bool, int] | None = None
+        self.replays_filtered = 0
 
     # -- building -----------------------------------------------------------------------------
     def add_ram(self, name: str, base: int, size: int, readonly: bool = False) -> RamRegion:
@@ -153,18 +163,30 @@ class Bus:
 
         def read(uc: Uc, offset: int, size: int, _ud: object) -> int:
             pa = base + offset
+            f = self.filter_replay
+            if f is not None:
+                self.filter_replay = None
+                if f[0] == pa and f[1] == size and not f[2]:
+                    self.replays_filtered += 1
+                    return f[3]
             self.mmio_reads += 1
+            value = 0
             entries = pages.get(pa >> PAGE_SHIFT)
             if entries:
                 for s, e, dev in entries:
                     if s <= pa < e:
                         try:
-                            return dev.read(pa - s, size) & ((1 << (size * 8)) - 1)
+                            value = dev.read(pa - s, size) & ((1 << (size * 8)) - 1)
                         except Exception as exc:  # a model bug must not kill the daemon
                             self._device_error(dev, exc)
-                            return 0
-            self._unclaimed(w, pa, "read", None)
-            return 0
+                        break
+                else:
+                    self._unclaimed(w, pa, "read", None)
+            else:
+                self._unclaimed(w, pa, "read", None)
+            if self.stop_requested:
+                self.replay = (pa, size, False, value)
+            return value
 
         return read
 
@@ -174,17 +196,29 @@ class Bus:
 
         def write(uc: Uc, offset: int, size: int, value: int, _ud: object) -> None:
             pa = base + offset
+            value &= (1 << (size * 8)) - 1
+            f = self.filter_replay
+            if f is not None:
+                self.filter_replay = None
+                if f[0] == pa and f[1] == size and f[2] and f[3] == value:
+                    self.replays_filtered += 1
+                    return
             self.mmio_writes += 1
             entries = pages.get(pa >> PAGE_SHIFT)
+            done = False
             if entries:
                 for s, e, dev in entries:
                     if s <= pa < e:
                         try:
-                            dev.write(pa - s, size, value & ((1 << (size * 8)) - 1))
+                            dev.write(pa - s, size, value)
                         except Exception as exc:
                             self._device_error(dev, exc)
-                        return
-            self._unclaimed(w, pa, "write", value)
+                        done = True
+                        break
+            if not done:
+                self._unclaimed(w, pa, "write", value)
+            if self.stop_requested:
+                self.replay = (pa, size, True, value)
 
         return write
 

@@ -19,6 +19,8 @@ from hvd.control.qmp import QmpError
 
 # QMP RunState names that mean "the vCPU thread exists and can be paused/resumed"
 LIVE = ("running", "paused", "debug")
+# states a VM only leaves by being rebuilt from its definition
+DEAD = ("shutdown", "internal-error")
 
 
 class Entry(Protocol):
@@ -41,6 +43,7 @@ class Context(Protocol):
     async def destroy_vm(self, entry: Entry) -> None: ...
     async def start_vm(self, entry: Entry) -> None: ...
     async def set_wanted(self, entry: Entry, running: bool) -> None: ...
+    async def rebuild_vm(self, entry: Entry) -> None: ...
     def request_quit(self) -> None: ...
 
 
@@ -149,8 +152,8 @@ async def cont(ctx: Context, a: dict[str, Any]) -> Any:
     if st == "prelaunch":
         await ctx.start_vm(e)
         return {}
-    if st == "shutdown":
-        raise QmpError(f"VM '{e.name}' has shut down: reset it (system_reset) to run it again")
+    if st in DEAD:
+        raise QmpError(f"VM '{e.name}' is {st}: use system_reset or hvd-vm-start to boot it again")
     _need_live(e, "continue")
     await ctx.call(e, e.vm.resume)
     await ctx.set_wanted(e, True)
@@ -159,8 +162,10 @@ async def cont(ctx: Context, a: dict[str, Any]) -> Any:
 
 async def system_reset(ctx: Context, a: dict[str, Any]) -> Any:
     e = ctx.lookup(a.get("vm"))
-    if e.status not in LIVE + ("prelaunch", "shutdown"):
-        raise QmpError(f"VM '{e.name}' is {e.status}: cannot reset")
+    if e.status in DEAD:  # like QEMU: a reset boots a machine that has shut down
+        await ctx.rebuild_vm(e)
+        await ctx.start_vm(e)
+        return {}
     await ctx.call(e, e.vm.reset)
     return {}
 
@@ -253,8 +258,9 @@ async def vm_start(ctx: Context, a: dict[str, Any]) -> Any:
     elif st == "paused":
         await ctx.call(e, e.vm.resume)
         await ctx.set_wanted(e, True)
-    elif st not in ("running", "debug"):
-        raise QmpError(f"VM '{e.name}' is {st}: cannot start")
+    elif st in DEAD:
+        await ctx.rebuild_vm(e)
+        await ctx.start_vm(e)
     return {}
 
 

@@ -164,6 +164,7 @@ class VCpu:
 
     def attach_mmu(self, mmu) -> None:
         self.mmu = mmu
+        self._bus = mmu.bus
         mmu.install(self)
 
     # ------------------------------------------------------------------------------------------
@@ -221,7 +222,7 @@ class VCpu:
         self.fiq_level = fiq
         if raised and self._in_emu and threading.current_thread() is self._thread:
             # a device raised a line during an MMIO access: end the slice so it can be taken
-            self.uc.emu_stop()
+            self._stop_emu()
 
     # ------------------------------------------------------------------------------------------
     # Unicorn hooks (vCPU thread, inside emu_start)
@@ -270,21 +271,44 @@ class VCpu:
     def _on_invalid(self, uc: Uc, _ud: object) -> bool:
         pc = uc.reg_read(UC_ARM_REG_PC)
         thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        if self._after_yield(pc, thumb):
+            # Unicorn reports WFE and YIELD (EXCP_YIELD) through the same hook as undefined
+            # instructions, with PC already past them. One core, no events to wait for: they
+            # are hints, and execution simply goes on.
+            return True
         self._take(Exc.UND, lr_for(Exc.UND, pc, thumb))
         return True
+
+    def _after_yield(self, pc: int, thumb: bool) -> bool:
+        if thumb:
+            raw = self.read_virt(pc - 4, 4)
+            if raw is None:
+                return False
+            hw1, hw2 = struct.unpack("<HH", raw)
+            return hw2 in (0xBF10, 0xBF20) or (hw1 == 0xF3AF and hw2 in (0x8001, 0x8002))
+        raw = self.read_virt(pc - 4, 4)
+        if raw is None:
+            return False
+        (w,) = struct.unpack("<I", raw)
+        return (w & 0x0FFFFFFF) in (0x0320F001, 0x0320F002) and (w >> 28) != 0xF
 
     def _take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         self.exceptions_taken += 1
         enter_exception(self.uc, self.cp15, kind, lr, abort)
 
+    def _stop_emu(self) -> None:
+        """Ask Unicorn to leave emu_start (see :class:`hvd.boards.bus.Bus` on replays)."""
+        self._bus.stop_requested = True
+        self.uc.emu_stop()
+
     def _stop_from_hook(self, reason: StopReason) -> None:
         self._hook_stop = reason
-        self.uc.emu_stop()
+        self._stop_emu()
 
     def request_stop(self, reason: StopReason) -> None:
         """From a hook on the vCPU thread: end the slice and park with ``reason``."""
         self._hook_stop = reason
-        self.uc.emu_stop()
+        self._stop_emu()
 
     # ------------------------------------------------------------------------------------------
     # thread control (any thread)
@@ -398,7 +422,7 @@ class VCpu:
             # due: stop the slice if one is running, and repeat until the vCPU acknowledges
             with self._emu_lock:
                 if self._in_emu:
-                    self.uc.emu_stop()
+                    self._stop_emu()
             with cv:
                 if self._kick_pending or (self._slice_deadline is not None and time.monotonic() >= self._slice_deadline):
                     cv.wait(KICK_RETRY_S)
@@ -561,10 +585,13 @@ class VCpu:
             self._slice_deadline = self._slice_deadline_host()
             if self._slice_deadline is not None:
                 self._alarm_cv.notify()
+        bus = self._bus
         with self._emu_lock:
             if self._kick_pending and count == 0 and until == UNTIL:
                 self._kick_pending = False
                 return
+            bus.stop_requested = False
+            bus.replay = None
             self._in_emu = True
         err: UcError | None = None
         try:
@@ -579,6 +606,14 @@ class VCpu:
                 self._kick_pending = False
                 self._slice_deadline = None
         self.slices += 1
+        if bus.replay is not None and until == UNTIL:
+            # the device access that saw the stop request will run again: answer it once from
+            # the record, then go on
+            replay, bus.replay = bus.replay, None
+            if err is None:
+                bus.filter_replay = replay
+                self.step_current_instruction()
+                bus.filter_replay = None
         serviced = False
         if self.mmu.pending_service:
             self.mmu.service()

@@ -113,8 +113,9 @@ class Session:
                 finally:
                     nursery.cancel_scope.cancel()
         finally:
-            self._send.close()
             with trio.CancelScope(shield=True):
+                await self._final_stop()
+                self._send.close()
                 if not self.ended:
                     try:
                         await trio.to_thread.run_sync(self.target.disconnect)
@@ -124,6 +125,24 @@ class Session:
                     await self.stream.aclose()
                 except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
                     pass
+
+    async def _final_stop(self) -> None:
+        """Cancelled while the target ran (``hvd run`` ends when the guest exits): a stop that
+        has already arrived (the guest's exit status) still reaches gdb before the hang-up."""
+        if not self.running:
+            return
+        while True:
+            try:
+                item = self._recv.receive_nowait()
+            except (trio.WouldBlock, trio.EndOfChannel, trio.ClosedResourceError):
+                return
+            if isinstance(item, StopEvent):
+                with trio.move_on_after(1.0):
+                    try:
+                        await self._report_stop(item)
+                    except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                        pass
+                return
 
     async def _reader(self) -> None:
         try:
@@ -170,7 +189,10 @@ class Session:
             msg = ev.message if ev.message.endswith("\n") else ev.message + "\n"
             self.conn.send_packet(b"O" + msg.encode().hex().encode())
         self.conn.send_packet(self.handler.record_stop(ev))
-        await self._flush()
+        # shielded: when the guest's exit ends ``hvd run``, the cancellation can arrive while
+        # the W packet is on its way out; gdb must still see the exit status
+        with trio.CancelScope(shield=True), trio.move_on_after(2.0):
+            await self._flush()
 
     async def _run_deferred(self) -> bool:
         while self._deferred and not self.running:

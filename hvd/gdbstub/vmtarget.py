@@ -99,6 +99,7 @@ class VmTarget:
         self._lock = threading.Lock()
         self._on_stop: StopCallback | None = None
         self._last = StopEvent("signal", SIGTRAP)
+        self._stepping = False      # the vCPU's last slice was a counted single step
         vm.add_event_listener(self._on_vm_event)
 
     def close(self) -> None:
@@ -187,6 +188,7 @@ class VmTarget:
             pc = self.uc.reg_read(UC_ARM_REG_PC)
         self.debug.skip_pc = pc
         self.debug.hit = None
+        self._stepping = False
         self.vm.resume()
 
     def _step(self, pc: int, over_watch: bool) -> StopEvent | None:
@@ -195,6 +197,12 @@ class VmTarget:
         debug.skip_pc = pc
         debug.suppress_watch = over_watch
         debug.hit = None
+        if not self._stepping:
+            # Unicorn 2.1.4 installs its instruction-count hook without dropping code it
+            # translated while running uncounted: a step (count=1) from inside a hot loop
+            # would run on forever. The first step after running starts from fresh code.
+            self.uc.ctl_flush_tb()
+            self._stepping = True
         try:
             reason = self.vcpu.step()
         finally:
@@ -258,12 +266,20 @@ class VmTarget:
 
     # -- registers ---------------------------------------------------------------------------
     def read_register(self, regnum: int) -> int | None:
+        if tdesc.Q0_REGNUM <= regnum < tdesc.Q0_REGNUM + 16:
+            d = UC_ARM_REG_D0 + 2 * (regnum - tdesc.Q0_REGNUM)
+            return self.uc.reg_read(d) | (self.uc.reg_read(d + 1) << 64)
         rid = _reg_id(regnum)
         if rid is None:
             return None
         return self.uc.reg_read(rid)
 
     def write_register(self, regnum: int, value: int) -> bool:
+        if tdesc.Q0_REGNUM <= regnum < tdesc.Q0_REGNUM + 16:
+            d = UC_ARM_REG_D0 + 2 * (regnum - tdesc.Q0_REGNUM)
+            self.uc.reg_write(d, value & 0xFFFFFFFFFFFFFFFF)
+            self.uc.reg_write(d + 1, (value >> 64) & 0xFFFFFFFFFFFFFFFF)
+            return True
         rid = _reg_id(regnum)
         if rid is None:
             return False

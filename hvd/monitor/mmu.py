@@ -430,7 +430,7 @@ class ShadowMmu(BaseMmu):
             # Unicorn completes this access, then stops with PC still at the instruction;
             # service() re-executes it (a store is idempotent) and stops right after it.
             self.pending_service = True
-            self.vcpu.uc.emu_stop()
+            self.vcpu._stop_emu()
 
     def _protect_page(self, pa4k: int) -> None:
         """Take away the write permission Unicorn may hold for the page at any VA."""

@@ -335,7 +335,7 @@ def walk(va: int, *, read32: Read32, ttbr0: int, ttbr1: int, ttbcr: int, dacr: i
 
     client1, client0 = client_perms(ap3, bool(xn), bool(afe))
     dval = (dacr >> (domain << 1)) & 3
-    if dval == 3 and not (xn and is_fetch):
+    if dval == 3:
         p1 = p0 = RWX
     elif dval == 1:
         p1, p0 = client1, client0

@@ -1,7 +1,8 @@
 """A test double of hvd.vm.VM for the daemon's unit tests (the contract in issue 5's brief).
 
 Its "guest" is a thread that prints a banner when started and echoes console input; typing
-``flood`` + Enter makes it print 4 MiB at once.
+``flood`` + Enter makes it print 4 MiB at once, ``crash`` puts it in ``internal-error`` (as a
+failing device model does) and ``poweroff`` shuts it down as the guest would.
 """
 
 from __future__ import annotations
@@ -65,6 +66,15 @@ class FakeVM:
             self._out(data)
             for b in data:
                 if b in (13, 10):
+                    if bytes(line) == b"crash":
+                        self.status = "internal-error"
+                        self._emit("STOP", {"reason": "internal-error", "detail": "boom"})
+                        return
+                    if bytes(line) == b"poweroff":
+                        self.status = "shutdown"
+                        self.exit_status = 0
+                        self._emit("SHUTDOWN", {"guest": True, "reason": "guest-shutdown"})
+                        return
                     if bytes(line) == b"flood":
                         for _ in range(4096):
                             self._out(b"x" * 1023 + b"\n")

@@ -7,6 +7,7 @@ import json
 import os
 import socket
 import stat
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -305,14 +306,21 @@ def test_events_delivered_to_qmp_client(events_daemon: Any, kernel: Path) -> Non
 def test_no_events_before_negotiation_and_slow_event_reader(
         events_daemon: Any) -> None:
     d = events_daemon
+    d.daemon.qmp_queue_size = 64
     unneg = Raw(d.control, negotiate=False)
     deaf = Raw(d.control)  # negotiated, then never reads
     deaf.s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    # 600 events (pipelined): more than a session queues plus what the kernel buffers
+    busy = Raw(d.control)
+    pairs = 300
+    sender = threading.Thread(target=busy.send, args=(
+        b'{"execute":"stop"}{"execute":"cont"}' * pairs,))
+    sender.start()
+    for _ in range(2 * pairs):
+        assert busy.reply() == {"return": {}}
+    sender.join()
+    busy.close()
     q = qmp(d)
-    q.cmd("cont")
-    for _ in range(1500):  # 3000 events: more than a session may queue
-        q.cmd("stop")
-        q.cmd("cont")
     assert q.cmd("query-status")["status"] == "running"
     # the never-reading client was cut off, the daemon is fine
     wait_for(lambda: len(d.daemon.sessions) == 2)
@@ -353,3 +361,31 @@ def test_quit_stops_everything(make_daemon: Any, kernel: Path) -> None:
     assert not os.path.exists(d.control)
     q.close()
     r.close()
+
+
+def test_internal_error_isolated_and_rebuild(make_daemon: Any, kernel: Path) -> None:
+    d = make_daemon(TWO_VMS.format(k=kernel))
+    q = qmp(d)
+    q.cmd("hvd-vm-start", vm="a")
+    a, b = FakeVM.instances
+    a.console_input(b"crash\r")
+    wait_for(lambda: q.cmd("query-status", vm="a")["status"] == "internal-error")
+    assert q.cmd("query-status", vm="b")["status"] == "running"
+    for cmd in ("stop", "cont", "system_powerdown"):
+        rep = q.cmd_raw(cmd, {"vm": "a"})
+        assert "internal-error" in rep["error"]["desc"], rep
+    # hvd-vm-start boots a fresh VM from the definition; the console keeps its port
+    port = q.cmd("hvd-vm-list")[0]["console"]["port"]
+    assert q.cmd("hvd-vm-start", vm="a") == {}
+    assert len(FakeVM.instances) == 3 and FakeVM.instances[2].status == "running"
+    assert a.status == "shutdown"
+    assert q.cmd("query-status", vm="a")["status"] == "running"
+    assert q.cmd("hvd-vm-list")[0]["console"]["port"] == port
+    # a guest power-off: system_reset boots it again, as QEMU does
+    FakeVM.instances[2].console_input(b"poweroff\r")
+    wait_for(lambda: q.cmd("query-status", vm="a")["status"] == "shutdown")
+    assert q.cmd("hvd-vm-list")[0]["exit-status"] == 0
+    assert q.cmd("system_reset", vm="a") == {}
+    assert q.cmd("query-status", vm="a")["status"] == "running"
+    assert len(FakeVM.instances) == 4
+    q.close()

@@ -105,6 +105,7 @@ def test_qmp_shell_unchanged(daemon: Any) -> None:
         child.expect(r"\(QEMU\)")
         child.sendline("stop bogus=1")
         child.expect("Parameter 'bogus' is unexpected")
+        child.expect(r"\(QEMU\)")
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
@@ -118,7 +119,18 @@ def test_qmp_shell_unchanged(daemon: Any) -> None:
         child.expect("VM status: prelaunch")
         child.sendline("info shadow")
         child.expect("shadow: mode tlb")
+        child.expect(r"\(QEMU\)")
         child.sendeof()
         child.expect(pexpect.EOF)
     finally:
         child.close(force=True)
+
+
+def test_ctl_console_piped_input(daemon: Any) -> None:
+    run_ctl(daemon, "start")
+    r = subprocess.run([sys.executable, "-m", "hvd", "ctl", "--control", daemon.control,
+                        "console", "a"], input=b"piped line\n", env=ENV, capture_output=True,
+                       timeout=60)
+    assert r.returncode == 0
+    assert b"hello from a" in r.stdout and b"piped line\n" in r.stdout
+    assert b"\xff" not in r.stdout

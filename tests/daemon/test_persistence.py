@@ -68,3 +68,20 @@ def test_bad_saved_definitions_do_not_stop_the_daemon(make_daemon: Any, kernel: 
     assert sorted(lst) == ["a", "ok"]
     assert lst["a"]["source"] == "config" and lst["ok"]["status"] == "running"
     q.close()
+
+
+def test_config_vm_run_state_survives_restart(make_daemon: Any, kernel: Path) -> None:
+    toml = (f'[vm.auto]\nkernel = "{kernel}"\nautostart = true\n'
+            f'[vm.manual]\nkernel = "{kernel}"\n')
+    d = make_daemon(toml)
+    q = qmp(d)
+    assert q.cmd("query-status", vm="auto")["status"] == "running"
+    q.cmd("stop", vm="auto")  # the client stops the autostart VM ...
+    q.cmd("hvd-vm-start", vm="manual")  # ... and starts the other one
+    q.close()
+    d.stop()
+    d2 = make_daemon(toml)
+    q = qmp(d2)
+    assert q.cmd("query-status", vm="auto")["status"] == "prelaunch"
+    assert q.cmd("query-status", vm="manual")["status"] == "running"
+    q.close()

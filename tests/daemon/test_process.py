@@ -148,3 +148,35 @@ def test_systemd_units_verify() -> None:
     assert r.returncode == 0, r.stderr
     text = (ROOT / "systemd/hvd.service").read_text()
     assert "Type=notify" in text and "\nMemoryDenyWriteExecute" not in text
+
+
+def test_systemd_socket_activation(tmp_path: Path) -> None:
+    path = tmp_path / "activated.sock"
+    listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(8)
+    fd = listener.fileno()
+    cfg = tmp_path / "hvd.toml"
+    cfg.write_text("")
+    cmd = " ".join(hvd("serve", "--config", str(cfg), "--control", str(tmp_path / "unused.sock"),
+                       "--state-dir", str(tmp_path / "state")))
+    p = subprocess.Popen(["sh", "-c", f"export LISTEN_PID=$$ LISTEN_FDS=1; exec {cmd}"],
+                         env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                         pass_fds=(3,) if fd == 3 else (), preexec_fn=lambda: os.dup2(fd, 3))
+    try:
+        r = None
+        for _ in range(60):
+            r = ctl(path, "list", "--json")
+            if r.returncode == 0:
+                break
+            time.sleep(0.5)
+        assert r is not None and r.returncode == 0, r.stderr if r else None
+        assert json.loads(r.stdout) == []
+        assert not (tmp_path / "unused.sock").exists()
+        p.terminate()
+        assert p.wait(30) == 0
+        assert path.exists()  # the socket belongs to systemd, not to hvd
+    finally:
+        if p.poll() is None:
+            p.kill()
+        listener.close()

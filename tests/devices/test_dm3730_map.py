@@ -49,7 +49,7 @@ def test_polled_registers(board: BeagleBoardXM, pa: int, mask: int, want: int) -
 def test_prm_global_reset_reaches_the_board(board: BeagleBoardXM) -> None:
     calls = []
     board.on_reset = lambda: calls.append("reset")
-    assert board.bus.write_phys(0x48307250, (1 << 2).to_bytes(4, "little"))
+    board.soc_devices["prm"].write(0x48307250 - 0x48306000, 4, 1 << 2)  # RST_DPLL3
     assert calls == ["reset"]
 
 

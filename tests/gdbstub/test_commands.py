@@ -65,26 +65,30 @@ def test_empty_payload(h):
     assert one(h, b"") == b""
 
 
-def test_target_description(h):
+def read_doc(h: CommandHandler, annex: bytes, step: int = 0x40) -> bytes:
     doc = b""
     off = 0
     while True:
-        reply = one(h, b"qXfer:features:read:target.xml:%x,40" % off)
+        reply = one(h, b"qXfer:features:read:%s:%x,%x" % (annex, off, step))
         assert reply[:1] in (b"m", b"l")
         chunk = decode_body(reply[1:])
         doc += chunk
         off += len(chunk)
         if reply[:1] == b"l":
-            break
+            return doc
+
+
+def test_target_description(h):
+    doc = read_doc(h, b"target.xml")
     assert b"<architecture>arm</architecture>" in doc
     assert b'href="arm-core.xml"' in doc
     core = one(h, b"qXfer:features:read:arm-core.xml:0,fff")
     assert core.startswith(b"l") and b"org.gnu.gdb.arm.core" in core
     for name in (b'"r0"', b'"r12"', b'"sp"', b'"lr"', b'"pc"', b'"cpsr"'):
         assert name in core
-    vfp = one(h, b"qXfer:features:read:arm-vfp.xml:0,fff")
+    vfp = read_doc(h, b"arm-vfp.xml", 0x3ff)
     assert b"org.gnu.gdb.arm.vfp" in vfp and b'"d31"' in vfp and b'"fpscr"' in vfp
-    assert b"org.gnu.gdb.arm.neon" in one(h, b"qXfer:features:read:arm-neon.xml:0,fff")
+    assert b'"q15"' in vfp and b'id="neon_d"' in vfp
     assert one(h, b"qXfer:features:read:nope.xml:0,fff").startswith(b"E")
     assert one(h, b"qXfer:features:read:target.xml:zz,10") == b"E01"
     assert one(h, b"qXfer:features:read:target.xml:100000,10") == b"l"
@@ -118,7 +122,9 @@ def test_p_and_P(h):
     assert one(h, b"p19") == b"30000060"
     assert one(h, b"P1a=000000000000f03f") == b"OK"
     assert t.regs[tdesc.D0_REGNUM] == 0x3FF0000000000000
-    assert one(h, b"p3a") == b"00000000"     # fpscr
+    assert one(h, b"p4a") == b"00000000"     # fpscr
+    assert one(h, b"P3a=" + b"11" * 8 + b"22" * 8) == b"OK"   # q0
+    assert t.regs[tdesc.Q0_REGNUM] == int("22" * 8 + "11" * 8, 16)
     assert one(h, b"p10") == b"E01"          # 16: the unused FPA hole
     assert one(h, b"p1000") == b"E01"
     assert one(h, b"pzz") == b"E01"

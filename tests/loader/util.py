@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-import textwrap
 from pathlib import Path
-from typing import Callable
 
 import pytest
 
