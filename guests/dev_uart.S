@@ -169,16 +169,17 @@ tx:
 	MOV32	r5, tx_head
 	ldr	r5, [r5]
 	MOV32	r6, tx_buf
-	mov	r1, #16			/* the FIFO has room for at least 16 */
 3:	cmp	r3, r5
 	beq	4f
+	ldr	r0, [r4, #UART_LSR]	/* only into an empty transmitter */
+	tst	r0, #LSR_TXFE
+	beq	5f
 	ldrb	r0, [r6, r3]
 	str	r0, [r4, #UART_THR]
 	add	r3, r3, #1
 	and	r3, r3, #(RING - 1)
-	subs	r1, r1, #1
-	bne	3b
-	str	r3, [r2]
+	b	3b
+5:	str	r3, [r2]		/* more later, at the next THR interrupt */
 	b	next
 4:	str	r3, [r2]		/* queue empty: stop THR interrupts */
 	ldr	r0, [r4, #UART_IER]

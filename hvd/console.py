@@ -11,7 +11,8 @@ output ``IAC`` is doubled and a bare ``CR`` is sent as ``CR NUL``.
 The :class:`ConsoleHub` takes guest output from the vCPU thread without ever blocking it (a
 bounded pending buffer, oldest bytes dropped on overflow), and on the trio side appends it to
 the scrollback (replayed to late clients), the console log and every client's bounded output
-buffer. A client whose backlog overflows (it does not read) is disconnected.
+buffer. Client input is paced (a token bucket shared by the console's clients) before it goes
+to the guest, so a flooding client is held back by TCP instead of filling queues. A client whose backlog overflows (it does not read) is disconnected.
 """
 
 from __future__ import annotations
@@ -38,6 +39,11 @@ CLIENT_SNDBUF = 64 * 1024
 LOG_MAX = 8 << 20
 MAX_CLIENTS = 16
 SB_MAX = 256
+#: host -> guest input pacing, shared by a console's clients: a UART at 115200 baud takes about
+#: 11.5 KB/s and its RX FIFO holds 64 bytes, so faster input is only ever dropped by the device;
+#: pacing it keeps every queue between a flooding client and the guest bounded (TCP pushes back)
+INPUT_RATE = 64 * 1024
+INPUT_BURST = 4096
 
 #: options the server performs itself (answers DO with WILL) / lets the client perform
 LOCAL_OK = (OPT_ECHO, OPT_SGA, OPT_BINARY)
@@ -205,6 +211,8 @@ class ConsoleHub:
         self._token = trio.lowlevel.current_trio_token()
         self._log: Any = None
         self._closed = False
+        self._tokens = float(INPUT_BURST)
+        self._refilled = trio.current_time()
 
     # -- vCPU thread side ------------------------------------------------------------------
     def guest_output(self, data: bytes) -> None:
@@ -330,6 +338,15 @@ class ConsoleHub:
                 del c.buf[: len(chunk)]
                 await c.stream.send_all(chunk)
 
+    async def _pace(self, n: int) -> None:
+        """Token bucket (INPUT_RATE bytes/s, INPUT_BURST deep) shared by all clients."""
+        now = trio.current_time()
+        self._tokens = min(INPUT_BURST, self._tokens + (now - self._refilled) * INPUT_RATE)
+        self._refilled = now
+        self._tokens -= n
+        if self._tokens < 0:
+            await trio.sleep(-self._tokens / INPUT_RATE)
+
     async def _client_reader(self, c: _Client) -> None:
         dec = TelnetDecoder()
         while True:
@@ -339,6 +356,8 @@ class ConsoleHub:
             text, reply = dec.feed(data)
             if reply and not c.push_raw(reply):
                 return
+            if text:
+                await self._pace(len(text))
             if text and self.send_input is not None:
                 try:
                     self.send_input(text)

@@ -58,6 +58,8 @@ UNTIL = 0xFFFFFFFE  # never reached: guests do not execute at 0xFFFFFFFE
 KICK_RETRY_S = 0.001
 #: while an interrupt is pending but masked, poll this often for the guest to unmask it
 MASKED_POLL_NS = 200_000
+#: after a WFI wake-up with the interrupt still masked, step at most this many instructions
+WAKE_STEP_LIMIT = 64
 
 EXCP_UDEF = 1
 EXCP_SWI = 2
@@ -507,12 +509,29 @@ class VCpu:
             if self.wfi:
                 if self.irq_level or self.fiq_level:
                     self.wfi = False
-                else:
-                    self._idle()
+                    self._step_until_unmasked()
                     continue
+                self._idle()
+                continue
             for fn in self.before_slice:
                 fn()
             self._run_slice()
+
+    def _step_until_unmasked(self, limit: int = WAKE_STEP_LIMIT) -> None:
+        """WFI woke on an interrupt the guest still masks (the usual idle loop: mask, check,
+        WFI, unmask). Unicorn offers no way to take an interrupt at the moment the guest unmasks
+        it, so step the few instructions up to that point instead of running a whole slice, in
+        which the short unmasked window would almost never meet a slice boundary."""
+        uc = self.uc
+        for _ in range(limit):
+            cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+            if (self.fiq_level and not cpsr & CPSR_F) or (self.irq_level and not cpsr & CPSR_I):
+                return
+            if self._park_requested or self._quit or self.wfi:
+                return
+            self.step_current_instruction()
+            if self.stop_reason is not None and self._park_requested:
+                return
 
     def _idle(self) -> None:
         """WFI with nothing pending: sleep to the next deadline (or warp to it)."""
@@ -570,8 +589,9 @@ class VCpu:
             hw = int.from_bytes(raw, "little") if raw else 0
             size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
         # Unicorn checks 'until' only when it translates: drop the cached block holding PC so
-        # the new translation stops right after this instruction.
-        uc.ctl_remove_cache(pc, pc + size)
+        # the new translation stops right after this instruction (and the one starting at the
+        # next address, which may be cached from an earlier translation, is dropped too).
+        uc.ctl_remove_cache(pc, pc + size + 4)
         self._run_slice(until=pc + size)
 
     def _run_slice(self, count: int = 0, until: int = UNTIL) -> None:

@@ -6,10 +6,12 @@ The layers are kept apart so each can be tested alone:
   coding, ``+``/``-`` acknowledgements, ``QStartNoAckMode`` and the ``0x03`` interrupt byte.
   Sans-IO: bytes in, events out.
 - :mod:`.commands`  — one packet in, the reply (and what to do with the target) out.
-- :mod:`.target`    — the :class:`~.target.Target` interface the commands drive, and
-  :class:`~.target.VmTarget`, its implementation over an hvd VM.
+- :mod:`.target`    — the :class:`~.target.Target` interface the commands drive;
+  :mod:`.vmtarget` — :class:`~.vmtarget.VmTarget`, its implementation over an hvd VM
+  (breakpoints and watchpoints are :mod:`hvd.cpu.debug`'s Unicorn hooks).
 - :mod:`.tdesc`     — the target description XML (ARM core, VFP, NEON).
-- :mod:`.monitor_cmds` — ``monitor ...`` (``qRcmd``) commands.
+- :mod:`.monitor_cmds` — ``monitor ...`` (``qRcmd``) commands; :mod:`.tlbwalk` lists the guest's
+  mappings when the memory monitor has no listing of its own.
 - :mod:`.server`    — the trio TCP server, one client at a time per VM.
 """
 

@@ -22,11 +22,9 @@ from typing import Any
 
 import trio
 
-from hvd.errors import UsageError
-
 from .commands import CommandHandler, Response
 from .packets import Interrupt, Malformed, Packet, PacketConnection
-from .target import StopEvent, Target
+from .target import SIGSEGV, StopEvent, Target
 
 log = logging.getLogger("hvd.gdbstub")
 
@@ -38,22 +36,6 @@ REFUSE_WAIT_S = 2.0
 KEEPALIVE = (10, 5, 3)
 
 _GONE = object()
-
-
-def parse_gdb_address(spec: str) -> tuple[str, int]:
-    """``tcp:HOST:PORT`` or ``tcp::PORT`` or ``:PORT`` or ``PORT`` -> (host, port)."""
-    text = spec[4:] if spec.startswith("tcp:") else spec
-    host, sep, port_text = text.rpartition(":")
-    if not sep:
-        host = ""
-    host = host.strip("[]") or "127.0.0.1"
-    try:
-        port = int(port_text)
-    except ValueError:
-        raise UsageError(f"--gdb {spec}: expected tcp:HOST:PORT") from None
-    if not 0 <= port <= 65535:
-        raise UsageError(f"--gdb {spec}: port out of range")
-    return host, port
 
 
 def _keepalive(stream: trio.abc.Stream) -> None:
@@ -212,7 +194,10 @@ class Session:
             return await self._packet(ev)
         if isinstance(ev, Interrupt):
             if self.running:
-                await trio.to_thread.run_sync(self.target.interrupt)
+                try:
+                    await trio.to_thread.run_sync(self.target.interrupt)
+                except Exception:  # noqa: BLE001
+                    log.exception("gdb: interrupting the target failed")
             return False
         if isinstance(ev, Malformed) and ev.reply_error and not self.running:
             self.conn.send_packet(b"E01")
@@ -230,7 +215,11 @@ class Session:
         if resp.resume is not None:
             self.running = True
             await self._flush()
-            await trio.to_thread.run_sync(self._resume, resp.resume == "s")
+            try:
+                await trio.to_thread.run_sync(self._resume, resp.resume == "s")
+            except Exception as exc:  # noqa: BLE001 - report it to gdb, keep the session
+                log.exception("gdb: resuming the target failed")
+                await self._report_stop(StopEvent("signal", SIGSEGV, message=f"hvd: {exc!r}"))
         return False
 
     def _resume(self, step: bool) -> None:
@@ -257,6 +246,8 @@ class GdbServer:
         log.info("gdb: debugger attached")
         try:
             await session.run()
+        except Exception:  # noqa: BLE001 - one broken session must not end the server
+            log.exception("gdb: session failed")
         finally:
             self.session = None
             log.info("gdb: debugger detached")
@@ -289,16 +280,11 @@ class GdbServer:
         await trio.serve_listeners(self.handle_stream, listeners)
 
 
-async def open_listeners(host: str, port: int) -> list[trio.SocketListener]:
-    try:
-        return await trio.open_tcp_listeners(port, host=host)
-    except OSError as exc:
-        raise UsageError(f"--gdb tcp:{host}:{port}: {exc.strerror or exc}") from None
-
-
 async def serve_gdb(vm: Any, host: str, port: int, *, wait: bool = False,
-                    task_status: trio.TaskStatus[int] = trio.TASK_STATUS_IGNORED) -> None:
-    """Serve ``vm``'s GDB port until cancelled; ``task_status.started`` gets the bound port.
+                    task_status: trio.TaskStatus[tuple[str, int]] = trio.TASK_STATUS_IGNORED,
+                    ) -> None:
+    """Serve ``vm``'s GDB port until cancelled; ``task_status.started`` gets ``(host, port)``
+    as bound (port 0 picks a free one).
 
     With ``wait`` the VM is held paused (before its vCPU starts running guest code) until a
     debugger resumes it.
@@ -308,11 +294,11 @@ async def serve_gdb(vm: Any, host: str, port: int, *, wait: bool = False,
     target = VmTarget(vm)
     if wait:
         await trio.to_thread.run_sync(target.hold)
-    listeners = await open_listeners(host, port)
+    listeners = await trio.open_tcp_listeners(port, host=host)   # OSError: the caller says
     bound = listeners[0].socket.getsockname()[1]
     log.info("gdb: listening on %s:%d", host, bound)
     server = GdbServer(target)
-    task_status.started(bound)
+    task_status.started((host, bound))
     try:
         await server.serve(listeners)
     finally:

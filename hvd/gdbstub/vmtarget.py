@@ -99,7 +99,6 @@ class VmTarget:
         self._lock = threading.Lock()
         self._on_stop: StopCallback | None = None
         self._last = StopEvent("signal", SIGTRAP)
-        self._stepping = False      # the vCPU's last slice was a counted single step
         vm.add_event_listener(self._on_vm_event)
 
     def close(self) -> None:
@@ -188,7 +187,6 @@ class VmTarget:
             pc = self.uc.reg_read(UC_ARM_REG_PC)
         self.debug.skip_pc = pc
         self.debug.hit = None
-        self._stepping = False
         self.vm.resume()
 
     def _step(self, pc: int, over_watch: bool) -> StopEvent | None:
@@ -197,12 +195,10 @@ class VmTarget:
         debug.skip_pc = pc
         debug.suppress_watch = over_watch
         debug.hit = None
-        if not self._stepping:
-            # Unicorn 2.1.4 installs its instruction-count hook without dropping code it
-            # translated while running uncounted: a step (count=1) from inside a hot loop
-            # would run on forever. The first step after running starts from fresh code.
-            self.uc.ctl_flush_tb()
-            self._stepping = True
+        # Unicorn 2.1.4 installs its instruction-count hook without dropping code it translated
+        # while running uncounted: a step (count=1) inside a hot loop would run on forever.
+        # Steps start from freshly translated code (cheap at the pace of a debugger).
+        self.uc.ctl_flush_tb()
         try:
             reason = self.vcpu.step()
         finally:

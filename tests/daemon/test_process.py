@@ -162,7 +162,7 @@ def test_systemd_socket_activation(tmp_path: Path) -> None:
                        "--state-dir", str(tmp_path / "state")))
     p = subprocess.Popen(["sh", "-c", f"export LISTEN_PID=$$ LISTEN_FDS=1; exec {cmd}"],
                          env=ENV, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                         pass_fds=(3,) if fd == 3 else (), preexec_fn=lambda: os.dup2(fd, 3))
+                         pass_fds=(3,), preexec_fn=lambda: os.dup2(fd, 3))
     try:
         r = None
         for _ in range(60):

@@ -22,7 +22,7 @@ NM = shutil.which("arm-none-eabi-nm")
 needs_tools = pytest.mark.skipif(not (GDB and AS and LD and NM),
                                  reason="gdb-multiarch / binutils-arm-none-eabi not installed")
 
-#: The guest: checksums its own code, counts in an ARM loop (a memory variable), runs a VFP
+#: The guest: takes an SVC (own vector table), checksums its own code, counts in an ARM loop (a memory variable), runs a VFP
 #: instruction, switches to Thumb and spins until ``flag`` is set, then exits through
 #: semihosting with ``flag`` as its status.
 GUEST_S = r"""
@@ -37,6 +37,11 @@ _start:
     isb
     mov r0, #0x40000000            @ FPEXC.EN
     vmsr fpexc, r0
+    ldr r0, =vectors               @ VBAR: our own vector table
+    mcr p15, 0, r0, c12, c0, 0
+    .global svc_insn
+svc_insn:
+    svc #1                          @ an exception to step into (and back out of)
     @ checksum of the code between _start and code_end (a breakpoint must not change it)
     ldr r4, =_start
     ldr r5, =code_end
@@ -86,6 +91,20 @@ thumb_exit:
     mov r1, r2
     svc 0xAB
 1:  b 1b
+    .arm
+    .align 5
+    .global vectors
+vectors:
+    b .                             @ reset
+    b .                             @ undefined
+    .global svc_vector
+svc_vector:
+    movs pc, lr                     @ SVC: return at once
+    b .                             @ prefetch abort
+    b .                             @ data abort
+    b .
+    b .                             @ IRQ
+    b .                             @ FIQ
     .align 2
     .global code_end
 code_end:

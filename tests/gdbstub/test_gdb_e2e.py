@@ -89,6 +89,22 @@ def test_break_continue_step_registers_and_exit(guest: Guest, hvd: Hvd):
     assert status == 7
 
 
+def test_stepi_through_an_exception(guest: Guest, hvd: Hvd):
+    out = gdb_batch(guest.elf, hvd.port, [
+        "break *svc_insn",
+        "continue",
+        "stepi",
+        "print $pc",              # $1: the SVC vector
+        "print/x $lr",            # $2: the return address
+        "stepi",
+        "print $pc",              # $3: back after the SVC
+        "kill",
+    ])
+    assert value(out, 1).endswith(f"0x{guest.sym['svc_vector']:x} <svc_vector>")
+    assert value(out, 2) == f"0x{guest.sym['svc_insn'] + 4:x}"
+    assert value(out, 3).endswith(f"0x{guest.sym['svc_insn'] + 4:x} <svc_insn+4>")
+
+
 def test_watchpoints_report_old_and_new_values(guest: Guest, hvd: Hvd):
     out = gdb_batch(guest.elf, hvd.port, [
         "watch *(int *)&counter",

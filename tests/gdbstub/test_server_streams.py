@@ -277,3 +277,34 @@ async def test_random_bytes_into_a_session_never_crash(chunks: list[bytes]):
             pass  # the random input said D or k: the stub hung up, cleanly
         await c.closed()
     assert server.session is None
+
+
+async def test_target_failures_do_not_end_the_server():
+    target = FakeTarget()
+    server = GdbServer(target)
+
+    def broken_resume(**_kw):
+        raise RuntimeError("vCPU gone")
+
+    async with trio.open_nursery() as n:
+        c = await start(n, server)
+        target.resume = broken_resume
+        await c.send(b"c")
+        out = await c.recv()
+        assert out.startswith(b"O")
+        assert b"vCPU gone" in bytes.fromhex(out[1:].decode())
+        assert await c.recv() == b"T0bthread:01;"
+        assert await c.cmd(b"qC") == b"QC1"
+        await c.cmd(b"D")
+
+        def broken_attach():
+            raise RuntimeError("no VM")
+
+        target.attach = broken_attach
+        c2 = await start(n, server)
+        assert await c2.closed()
+        assert server.session is None
+        del target.attach
+        c3 = await start(n, server)
+        assert await c3.cmd(b"?") == b"T05thread:01;"
+        await c3.cmd(b"D")
