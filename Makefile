@@ -26,10 +26,15 @@ system-deps:
 		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-# The main job: a BeagleBoard-xM VM booting its default guest, console on this terminal.
+# The main job: a BeagleBoard-xM VM booting Debian's armmp kernel and a busybox initramfs,
+# console (UART3) on this terminal; Ctrl-A x quits.
+IMAGES ?= $(HOME)/.cache/hvd/images
+APPEND ?= console=ttyO2,115200n8 earlycon=uart8250,mmio32,0x49020000
+HVD_RUN_FLAGS ?=
 run: setup system-deps
-	$(VENV)/bin/hvd images fetch
-	$(VENV)/bin/hvd run --kernel-default
+	$(VENV)/bin/hvd images fetch --dest $(IMAGES)
+	$(VENV)/bin/hvd run --kernel $(IMAGES)/vmlinuz --dtb $(IMAGES)/omap3-beagle-xm.dtb \
+		--initrd $(IMAGES)/initrd.img --append "$(APPEND)" $(HVD_RUN_FLAGS)
 
 test: setup system-deps
 	$(VENV)/bin/pytest -q

@@ -2,10 +2,15 @@
  * dev_intc.S - the DM3730 interrupt controller (BeagleBoard-xM only).
  *
  * Software interrupts through ISR_SET: masking (MIR, MIR_SET, MIR_CLEAR,
- * ITR vs PENDING_IRQ), delivery to the CPU and acknowledgement (SIR_IRQ
+ * PENDING_IRQ), delivery to the CPU and acknowledgement (SIR_IRQ
  * ACTIVEIRQ, ISR_CLEAR, CONTROL.NEWIRQAGR), priorities (ILR), the priority
- * threshold, FIQ routing (ILR.FIQNIRQ, SIR_FIQ, NEWFIQAGR), CPSR.I keeping
+ * threshold, FIQ routing (ILR.FIQNIRQ, SIR_FIQ, NEWFIQAGR), IRQ and FIQ
+ * exception entry (CPSR mode and A/I/F, SPSR, LR = next instruction + 4,
+ * within the loop that waited), CPSR.I keeping
  * a pending interrupt waiting, and the soft reset (SYSSTATUS.RESETDONE).
+ * The INTC sorts when a line becomes pending or unmasked and keeps its
+ * winner in SIR_IRQ until NEWIRQAGR, so competing lines are made pending
+ * while masked and unmasked by one MIR_CLEAR write.
  */
 #include "guest.h"
 #include "omap3.h"
@@ -16,6 +21,8 @@ irq_count:	.space 4
 fiq_count:	.space 4
 irq_log:	.space 64
 last_fiq:	.space 4
+irq_entry:	.space 12	/* CPSR, SPSR, LR at the last IRQ entry */
+fiq_entry:	.space 12	/* the same for FIQ */
 
 	.text
 	.arm
@@ -43,25 +50,51 @@ main:
 	ldr	r0, [r4, #INTC_MIR(2)]
 	CHECK	"mir2 after reset", r0, 0xffffffff
 
-	NOTE	"a masked line stays pending in ITR only"
+	NOTE	"a masked line is not pending"
 	cpsie	i
 	mov	r0, #(1 << 10)
 	str	r0, [r4, #INTC_ISR_SET(0)]
 	dsb
 	bl	delay
-	ldr	r0, [r4, #INTC_ITR(0)]
-	CHECKM	"itr0 bit 10", r0, (1 << 10), (1 << 10)
 	ldr	r0, [r4, #INTC_PENDING_IRQ(0)]
 	CHECK	"pending_irq0 while masked", r0, 0
 	bl	count_irqs
 	CHECK	"irqs while masked", r0, 0
 
 	NOTE	"unmasking delivers it"
+	cpsie	a
 	mov	r0, #(1 << 10)
-	str	r0, [r4, #INTC_MIR_CLEAR(0)]
+	MOV32	r1, irq_count
+	MOV32	r2, 50000000
+irq_window:
+	str	r0, [r4, #INTC_MIR_CLEAR(0)]	/* the IRQ comes after this store ... */
 	dsb
+1:	ldr	r3, [r1]
+	cmp	r3, #1
+	bhs	2f
+	subs	r2, r2, #1
+	bne	1b
+2:	nop				/* ... and before this instruction completes */
+irq_window_end:
+	cpsid	a
+	bl	delay
+	MOV32	r6, irq_entry
+	ldr	r0, [r6]
+	CHECKM	"irq entry cpsr", r0, 0x3ff, 0x1d2
+	ldr	r0, [r6, #4]
+	CHECKM	"irq entry spsr", r0, 0x3ff, 0x053
+	ldr	r0, [r6, #8]
+	sub	r0, r0, #4
+	MOV32	r1, irq_window
+	MOV32	r2, irq_window_end
+	cmp	r0, r1
+	blo	8f
+	cmp	r0, r2
+	bhs	8f
 	mov	r0, #1
-	bl	wait_irqs
+	b	9f
+8:	mov	r0, #0
+9:	CHECK	"irq entry lr-4 inside the wait loop", r0, 1
 	bl	count_irqs
 	CHECK	"irqs after mir_clear", r0, 1
 	MOV32	r5, irq_log
@@ -69,8 +102,6 @@ main:
 	CHECK	"activeirq", r0, 10
 	ldr	r0, [r4, #INTC_MIR(0)]
 	CHECK	"mir0 after mir_clear", r0, ~(1 << 10)
-	ldr	r0, [r4, #INTC_ITR(0)]
-	CHECKM	"itr0 after isr_clear", r0, (1 << 10), 0
 	ldr	r0, [r4, #INTC_PENDING_IRQ(0)]
 	CHECK	"pending_irq0 after ack", r0, 0
 
@@ -102,8 +133,10 @@ main:
 	CHECK	"irqs after mir_set", r0, 0
 	mov	r0, #(1 << 10)
 	str	r0, [r4, #INTC_ISR_CLEAR(0)]
-	ldr	r0, [r4, #INTC_ITR(0)]
-	CHECKM	"itr0 after isr_clear", r0, (1 << 10), 0
+	str	r0, [r4, #INTC_MIR_CLEAR(0)]
+	bl	delay
+	bl	count_irqs
+	CHECK	"irqs after isr_clear + unmask", r0, 0
 
 	NOTE	"priorities: the lower ILR priority value wins"
 	cpsid	i
@@ -113,16 +146,15 @@ main:
 	str	r0, [r4, #INTC_ILR(30)]
 	mov	r0, #(20 << 2)
 	str	r0, [r4, #INTC_ILR(40)]		/* bank 1, priority 20 */
+	/* all three pending while masked, then unmasked together: one sorting sees them all */
+	mov	r0, #(1 << 8)
+	str	r0, [r4, #INTC_ISR_SET(1)]
 	MOV32	r0, ((1 << 20) | (1 << 30))
+	str	r0, [r4, #INTC_ISR_SET(0)]
+	dsb
 	str	r0, [r4, #INTC_MIR_CLEAR(0)]
 	mov	r0, #(1 << 8)
 	str	r0, [r4, #INTC_MIR_CLEAR(1)]
-	mov	r0, #(1 << 8)
-	str	r0, [r4, #INTC_ISR_SET(1)]
-	mov	r0, #(1 << 20)
-	str	r0, [r4, #INTC_ISR_SET(0)]
-	mov	r0, #(1 << 30)
-	str	r0, [r4, #INTC_ISR_SET(0)]
 	dsb
 	bl	delay
 	ldr	r0, [r4, #INTC_SIR_IRQ]
@@ -179,10 +211,15 @@ main:
 	CHECKM	"pending_irq1 for a fiq line", r0, (1 << 18), 0
 	bl	count_irqs
 	CHECK	"irqs for a fiq line", r0, 0
-	cpsie	f
+	cpsie	af
 	mov	r0, #1
 	bl	wait_fiqs
-	cpsid	f
+	cpsid	af
+	MOV32	r6, fiq_entry
+	ldr	r0, [r6]
+	CHECKM	"fiq entry cpsr", r0, 0x3ff, 0x1d1
+	ldr	r0, [r6, #4]
+	CHECKM	"fiq entry spsr", r0, 0x3ff, 0x013
 	MOV32	r0, fiq_count
 	ldr	r0, [r0]
 	CHECK	"fiqs taken", r0, 1
@@ -247,6 +284,12 @@ wait_fiqs:
 
 /* IRQ: log ACTIVEIRQ, clear the software interrupt, NEWIRQAGR. */
 irq_handler:
+	push	{r0-r4, lr}
+	MOV32	r0, irq_entry
+	mrs	r1, cpsr
+	mrs	r2, spsr
+	stm	r0, {r1, r2, lr}
+	pop	{r0-r4, lr}
 	sub	lr, lr, #4
 	push	{r0-r4, lr}
 	MOV32	r0, INTC_BASE
@@ -273,6 +316,12 @@ irq_handler:
 
 /* FIQ: record SIR_FIQ, clear, NEWFIQAGR. */
 fiq_handler:
+	push	{r0-r4, lr}
+	MOV32	r0, fiq_entry
+	mrs	r1, cpsr
+	mrs	r2, spsr
+	stm	r0, {r1, r2, lr}
+	pop	{r0-r4, lr}
 	sub	lr, lr, #4
 	push	{r0-r4, lr}
 	MOV32	r0, INTC_BASE

@@ -7,7 +7,9 @@
  * Descriptors are changed through these aliases only, with the
  * architecture's DSB + TLBIMVA + DSB + ISB (or nothing but DSB + ISB for an
  * invalid -> valid change).  Also: the alias rewrites its own descriptor,
- * and an L1 table descriptor is replaced by a section.
+ * an L1 table descriptor is replaced by a section, one L2 table serves two
+ * L1 entries, and ordinary data shares a page with live tables (under the
+ * wp policy every write to that page traps and must still be done).
  */
 #include "guest.h"
 
@@ -94,6 +96,48 @@ main:
 	CALL3	set_l2, L2TAB(1), VA_L2, PAGE(L2TAB(0))
 	CALL3	tlbimva, VA_L2
 	PROBE_RAM "alias restored", (VA_L2 + L2E(L2TAB(0), VP)), P_READ, PAGE(TPAGE(2))
+
+	NOTE	"one L2 table under two L1 entries"
+	CALL3	memzero, L2TAB(2), 0x400
+	CALL3	set_l2, L2TAB(2), 0x33000000, PAGE(TPAGE(11))
+	CALL3	set_l1, L1_A, 0x33000000, (L2TAB(2) | L1_TABLE)
+	CALL3	set_l1, L1_A, 0x34000000, (L2TAB(2) | L1_TABLE)
+	isb
+	PROBE	"shared table va1", 0x33000000, P_READ, 0xa500000b
+	PROBE	"shared table va2", 0x34000000, P_READ, 0xa500000b
+	ALIAS_STORE (VA_L2 + L2E(L2TAB(2), 0x33000000)), PAGE(TPAGE(12))
+	CALL3	tlbimva, 0x33000000
+	CALL3	tlbimva, 0x34000000
+	PROBE	"shared table va1 remapped", 0x33000000, P_READ, 0xa500000c
+	PROBE	"shared table va2 remapped", 0x34000000, P_READ, 0xa500000c
+
+	NOTE	"ordinary data next to the tables in the same page"
+	MOV32	r4, L2TAB(3)
+	MOV32	r5, (VA_L2 + 0xc00)
+	mov	r6, #0
+	MOV32	r7, 0x01000193
+1:	mul	r0, r6, r7
+	str	r0, [r4, r6, lsl #2]	/* through the identity map */
+	add	r0, r0, #1
+	add	r1, r6, #128
+	str	r0, [r5, r1, lsl #2]	/* through the alias */
+	add	r6, r6, #1
+	cmp	r6, #128
+	bne	1b
+	dsb
+	mov	r6, #0
+	mov	r8, #0
+2:	ldr	r0, [r5, r6, lsl #2]
+	add	r8, r8, r0
+	add	r1, r6, #128
+	ldr	r0, [r4, r1, lsl #2]
+	add	r8, r8, r0
+	add	r6, r6, #1
+	cmp	r6, #128
+	bne	2b
+	CHECK	"data checksum", r8, 0x8063f700
+	PROBE	"tables intact", VP, P_READ, 0xa5000002
+	PROBE	"tables intact 2", 0x34000000, P_READ, 0xa500000c
 
 	NOTE	"the L2 alias made read-only: writes fault, tables unchanged"
 	CALL3	set_l2, L2TAB(1), VA_L2, (L2_SMALL | L2_AP(AP_PRIVRO) | 0xc | L2TAB(0))

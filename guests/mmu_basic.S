@@ -11,6 +11,10 @@
  *  - AP = PL1 read-only: reads work, writes are permission faults (0x80f
  *    page / 0x80d section), and granting write + TLBIMVA lets them through;
  *  - SCTLR.V = 1 takes exceptions at 0xffff0000 through the page mapped there;
+ *  - running off the end of a page into an unmapped one: prefetch abort
+ *    with IFAR = the next page, LR = IFAR + 4;
+ *  - a new TTBR0 (same ASID) is used after TLBIALL, and tables changed
+ *    while the MMU was off are used after TLBIALL and turning it on;
  *  - with SCTLR.M cleared again addresses are physical.
  */
 #include "guest.h"
@@ -138,6 +142,49 @@ svc_low:
 	svc	#9
 3:	CHECKREC "vbar svc again vec", REC_VEC, 0xff, EXC_SVC
 	CHECKRECREL "vbar svc again lr-insn", REC_LR, svc_low, 4
+
+	NOTE	"execution runs off the end of a page into an unmapped one"
+	CALL3	exec_stub, (TPAGE(20) + 0xff8), 0x3456
+	MOV32	r0, (TPAGE(20) + 0xff8)
+	MOV32	r1, 0xe320f000		/* nop: the next instruction is on the next page */
+	str	r1, [r0, #4]
+	MOV32	r1, 0xe3000000		/* movw r0, #0 */
+	str	r1, [r0]
+	dsb
+	mov	r0, #0
+	mcr	p15, 0, r0, c7, c5, 0
+	CALL3	set_l2, L2TAB(0), (VP + 0x8000), PAGE(TPAGE(20), AP_PRIV)
+	isb
+	PROBE_FAULT "fall through to next page", (VP + 0x9000), P_EXEC, PABT_F(FS_TRANS_PAGE)
+	MOV32	r0, (VP + 0x8ff8)
+	mov	r1, #0
+	mov	r2, #P_EXEC
+	bl	probe
+	CHECK	"run off the page fault", r1, PABT_F(FS_TRANS_PAGE)
+	CHECK	"run off the page ifar", r2, (VP + 0x9000)
+	CHECKREC "run off the page lr", REC_LR, 0xffffffff, (VP + 0x9004)
+
+	NOTE	"TTBR0 switched to another table (same ASID) + TLBIALL"
+	CALL3	mmu_base_map, L1_B
+	CALL3	set_l1, L1_B, VP, SECT(TSECT(3), AP_PRIV)
+	MOV32	r0, L1_B
+	mcr	p15, 0, r0, c2, c0, 0
+	isb
+	bl	tlbiall
+	PROBE	"table B magic", VP, P_READ, 0xb5000003
+	MOV32	r0, L1_A
+	mcr	p15, 0, r0, c2, c0, 0
+	isb
+	bl	tlbiall
+	PROBE	"table A again", VP, P_READ, 0xa5000002
+
+	NOTE	"MMU off, tables changed, TLBIALL, MMU on again"
+	bl	mmu_off
+	CALL3	set_l2, L2TAB(0), VP, PAGE(TPAGE(5), AP_PRIV)
+	CALL3	mmu_on, L1_A
+	PROBE	"after re-enable", VP, P_READ, 0xa5000005
+	CALL3	set_l2, L2TAB(0), VP, PAGE(TPAGE(2), AP_PRIV)
+	CALL3	tlbimva, VP
 
 	NOTE	"MMU off again"
 	PROBE	"write through mapping", VP, P_WRITE, 0x5566aa77

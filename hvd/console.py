@@ -270,7 +270,8 @@ class ConsoleHub:
         try:
             if self._log is None:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
-                self._log = open(self.log_path, "ab", buffering=0)
+                fd = os.open(self.log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+                self._log = os.fdopen(fd, "ab", buffering=0)
             self._log.write(data)
             if self._log.tell() > LOG_MAX:
                 self._log.close()

@@ -505,7 +505,10 @@ def add_ctl_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_ctl_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``ctl`` on an argparse sub-parser set; the handler is ``args.func(args)``."""
-    p = sub.add_parser("ctl", help="control a running hvd daemon")
+    p = sub.add_parser(
+        "ctl", help="control a running hvd daemon",
+        description="Talk to a running 'hvd serve' over its QMP control socket (default: "
+        "$HVD_CONTROL, else the daemon's default path for this user).")
     add_ctl_arguments(p)
     p.set_defaults(func=ctl_from_args)
     return p

@@ -36,13 +36,14 @@ import trio
 from hvd.config import ConfigError, DaemonConfig, VmConfig, load_config, LOG_LEVELS
 from hvd.console import ConsoleHub, serve_console
 from hvd.control.commands import CommandTable, version_info
-from hvd.control.qmp import QmpError, QmpSession, event_message
+from hvd.control.qmp import QmpError, QmpSession, encode, event_message
 from hvd.errors import HvdError, UsageError
 
 log = logging.getLogger("hvd.daemon")
 
 CALL_TIMEOUT = 30.0
 QMP_QUEUE = 4096
+MAX_QMP_SESSIONS = 64
 SHUTDOWN_TIMEOUT = 10.0
 
 
@@ -295,6 +296,16 @@ class Daemon:
             stream.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
         except (OSError, AttributeError):
             pass
+        if len(self.sessions) >= MAX_QMP_SESSIONS:
+            log.warning("refusing a control connection: %d already open", len(self.sessions))
+            with trio.move_on_after(1):
+                try:
+                    await stream.send_all(encode({"error": {
+                        "class": "GenericError", "desc": "too many control connections"}}))
+                except (trio.BrokenResourceError, trio.ClosedResourceError, OSError):
+                    pass
+            await trio.aclose_forcefully(stream)
+            return
         greeting = {"QMP": {"version": version_info(), "capabilities": []}}
         s = QmpSession(stream, self.commands.dispatch, greeting, peer="control client",
                        queue_size=self.qmp_queue_size)
@@ -574,7 +585,7 @@ class Daemon:
         host, port = e.config.gdb_tcp
         if port == 0 and e.prev_ports[1]:
             port = e.prev_ports[1][1]
-        fn = functools.partial(serve_gdb, e.vm, host, port, wait=False)
+        fn = functools.partial(serve_gdb, e.vm, host, port, wait=e.config.gdb_wait)
         if inspect.iscoroutinefunction(serve_gdb):
             if "task_status" in inspect.signature(serve_gdb).parameters:
                 try:
@@ -695,7 +706,10 @@ def add_serve_arguments(p: argparse.ArgumentParser) -> None:
 
 def add_serve_parser(sub: Any) -> argparse.ArgumentParser:
     """Register ``serve`` on an argparse sub-parser set; the handler is ``args.func(args)``."""
-    p = sub.add_parser("serve", help="run the daemon hosting the configured VMs")
+    p = sub.add_parser(
+        "serve", help="run the daemon hosting the configured VMs",
+        description="Host the VMs of a TOML config file and those created over the QMP control "
+        "socket; SIGTERM or SIGINT stops every VM and exits 0. See examples/hvd.toml.")
     add_serve_arguments(p)
     p.set_defaults(func=serve_from_args)
     return p

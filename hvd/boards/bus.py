@@ -74,6 +74,9 @@ class Bus:
         self.replay: tuple[int, int, bool, int] | None = None
         self.filter_replay: tuple[int, int, bool, int] | None = None
         self.replays_filtered = 0
+        #: set by write_phys: host-side writes bypass Unicorn's self-modifying-code tracking, so
+        #: whoever wrote (debugger, loader) must drop translated blocks before the guest runs on
+        self.code_written = False
 
     # -- building -----------------------------------------------------------------------------
     def add_ram(self, name: str, base: int, size: int, readonly: bool = False) -> RamRegion:
@@ -243,9 +246,11 @@ class Bus:
         while size > 0:
             r = self.ram_region(pa)
             if r is not None:
+                # straight from the host memory behind the region: uc.mem_read would take the
+                # address as virtual once the guest's MMU is on (UC_TLB_CPU)
                 n = min(size, r.end - pa)
-                assert self._uc is not None
-                out += self._uc.mem_read(pa, n)
+                off = pa - r.base
+                out += r.mem[off:off + n]
             else:
                 w = self.window_of(pa)
                 if w is None:
@@ -279,7 +284,9 @@ class Bus:
             r = self.ram_region(pa + i)
             if r is not None:
                 n = min(len(data) - i, r.end - (pa + i))
-                self._uc.mem_write(pa + i, bytes(data[i:i + n]))
+                off = pa + i - r.base
+                r.mem[off:off + n] = bytes(data[i:i + n])
+                self.code_written = True
                 i += n
                 continue
             w = self.window_of(pa + i)

@@ -220,7 +220,7 @@ async def human_monitor_command(ctx: Context, a: dict[str, Any]) -> Any:
     if line == "info status":
         st = e.status
         return f"VM status: {st}\r\n"
-    if line in HMP_VM:
+    if " ".join(line.split()[:2]) in HMP_VM:  # may carry arguments for the VM to parse
         out = await ctx.call(e, e.vm.hmp, line)
         out = str(out)
         return out if out.endswith("\n") else out + "\r\n"

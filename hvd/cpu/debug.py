@@ -4,8 +4,13 @@ Nothing here writes guest memory: a breakpoint is a ``UC_HOOK_CODE`` hook on exa
 address (Unicorn calls it before the instruction there executes), so a guest that checksums its
 own code sees its own bytes. Software and hardware breakpoints are the same mechanism and differ
 only in how the stop is reported. A watchpoint is a ``UC_HOOK_MEM_WRITE`` and/or
-``UC_HOOK_MEM_READ`` hook on a range of guest *virtual* addresses (Unicorn's memory hooks see the
-virtual address of each access).
+``UC_HOOK_MEM_READ`` hook. Unicorn 2.1.4 calls memory hooks with the *physical* address of the
+access (and checks their ranges against it), so a watchpoint set at a virtual address is
+translated through the guest's tables when it is inserted and hooks the physical range behind it
+(page by page). It then sees every access to that memory, whatever virtual address the guest
+uses, and reports the watched virtual address. gdb removes and inserts watchpoints at every
+stop and resume, so the translation is refreshed each time the guest is resumed; a watchpoint
+on an address that is not mapped at that moment cannot be inserted.
 
 When a hook decides to stop, it records the reason (:attr:`DebugHooks.hit`) and calls
 :meth:`VCpu.request_stop`: Unicorn leaves the translation block at once and the run loop parks.
@@ -34,6 +39,7 @@ change applies to code translated before. All methods must be called while the v
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Callable
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
@@ -53,10 +59,18 @@ class _Breakpoint:
 
 
 @dataclass
-class _Watchpoint:
-    addr: int
+class _Piece:
+    """The part of a watchpoint that lies in one physically contiguous range."""
+
+    pa: int
     end: int            # exclusive
+    va: int             # the virtual address of ``pa``
     kind: str
+
+
+@dataclass
+class _Watchpoint:
+    pieces: list[_Piece]
     handles: list[int] = field(default_factory=list)
 
 
@@ -68,6 +82,8 @@ class DebugHooks:
         self.uc = vcpu.uc
         self._bps: dict[int, _Breakpoint] = {}
         self._wps: dict[tuple[int, int, str], _Watchpoint] = {}
+        #: VA -> PA by the guest's tables (None: unmapped); identity until the VM sets it
+        self.translate: Callable[[int], int | None] = lambda va: va
         #: the next time the instruction at this address runs, its breakpoint does not fire
         self.skip_pc = -1
         #: watchpoints do not fire (set around a single step over a watched access)
@@ -122,23 +138,43 @@ class DebugHooks:
         self.vcpu.request_stop(self.hit)
 
     # -- watchpoints -------------------------------------------------------------------------
-    def add_watchpoint(self, addr: int, length: int, kind: str) -> bool:
-        if kind not in WATCH_KINDS or length <= 0:
+    def add_watchpoint(self, addr: int, length: int, kind: str, *, phys: bool = False) -> bool:
+        """Watch ``length`` bytes at ``addr`` (virtual, or physical with ``phys``)."""
+        if kind not in WATCH_KINDS or length <= 0 or addr + length > 0x1_0000_0000:
             return False
         key = (addr, length, kind)
         if key in self._wps:
             return True
-        wp = _Watchpoint(addr, addr + length, kind)
-        lo = max(0, addr - (MAX_ACCESS - 1))
-        hi = min(0xFFFFFFFF, addr + length - 1)
+        pieces = self._pieces(addr, length, kind, phys)
+        if pieces is None:
+            return False
+        wp = _Watchpoint(pieces)
         types = {"watch": (UC_HOOK_MEM_WRITE,), "rwatch": (UC_HOOK_MEM_READ,),
                  "awatch": (UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE)}[kind]
-        for t in types:
-            wp.handles.append(self.uc.hook_add(t, self._on_mem, wp, lo, hi))
+        for piece in pieces:
+            lo = max(0, piece.pa - (MAX_ACCESS - 1))
+            for t in types:
+                wp.handles.append(self.uc.hook_add(t, self._on_mem, piece, lo, piece.end - 1))
         self._wps[key] = wp
         self._changed()
         return True
 
+    def _pieces(self, addr: int, length: int, kind: str, phys: bool) -> list[_Piece] | None:
+        pieces: list[_Piece] = []
+        va = addr
+        end = addr + length
+        while va < end:
+            n = min(end - va, 0x400 - (va & 0x3FF))   # Unicorn's pages are 1 KiB
+            pa = va if phys else self.translate(va)
+            if pa is None:
+                return None
+            last = pieces[-1] if pieces else None
+            if last is not None and last.end == pa and last.va + (last.end - last.pa) == va:
+                last.end = pa + n
+            else:
+                pieces.append(_Piece(pa, pa + n, va, kind))
+            va += n
+        return pieces
     def remove_watchpoint(self, addr: int, length: int, kind: str) -> bool:
         wp = self._wps.pop((addr, length, kind), None)
         if wp is None:
@@ -148,10 +184,11 @@ class DebugHooks:
         self._changed()
         return True
 
-    def _on_mem(self, uc, _access: int, address: int, size: int, _value: int, wp: _Watchpoint) -> None:
-        if address >= wp.end or address + size <= wp.addr or self.suppress_watch:
+    def _on_mem(self, uc, _access: int, address: int, size: int, _value: int, p: _Piece) -> None:
+        if address >= p.end or address + size <= p.pa or self.suppress_watch:
             return
-        self.hit = StopReason("watchpoint", addr=max(address, wp.addr), detail=wp.kind)
+        va = p.va + max(address, p.pa) - p.pa
+        self.hit = StopReason("watchpoint", addr=va, detail=p.kind)
         self.vcpu.request_stop(self.hit)
 
     # -- common ------------------------------------------------------------------------------

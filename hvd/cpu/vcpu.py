@@ -78,6 +78,9 @@ _CS_TO_UC[getattr(csarm, "ARM_REG_IP", csarm.ARM_REG_R12)] = UC_ARM_REG_R0 + 12
 _CS_TO_UC[getattr(csarm, "ARM_REG_SL", csarm.ARM_REG_R10)] = UC_ARM_REG_R0 + 10
 
 
+_RN_REGS = {13: UC_ARM_REG_SP, 14: UC_ARM_REG_LR}
+
+
 @dataclass
 class StopReason:
     """Why the vCPU parked or stopped: pause, breakpoint, watchpoint, step, exit, poweroff, error."""
@@ -140,6 +143,7 @@ class VCpu:
         self.kicks = 0
         self.idle_ns = 0
         self.icount_estimate = 0
+        self.strex_completed = 0
         self._hooks = [
             self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
@@ -385,15 +389,26 @@ class VCpu:
         return self.stop_reason
 
     def shutdown(self, timeout: float = 5.0) -> None:
+        """End the vCPU thread (and its alarm thread); safe from any thread, idempotent."""
         with self._cv:
             self._quit = True
             self._cv.notify_all()
-        self.kick()
-        for t in (self._thread, self._alarm):
-            if t is not None and t is not threading.current_thread():
-                t.join(timeout)
         with self._alarm_cv:
             self._alarm_cv.notify_all()
+        me = threading.current_thread()
+        t = self._thread
+        if t is not None and t is not me:
+            deadline = time.monotonic() + timeout
+            while t.is_alive() and time.monotonic() < deadline:
+                with self._emu_lock:
+                    if self._in_emu:
+                        self._stop_emu()
+                with self._cv:
+                    self._cv.notify_all()
+                t.join(0.01)
+        a = self._alarm
+        if a is not None and a is not me:
+            a.join(timeout)
 
     def wait(self, timeout: float | None = None) -> bool:
         """Wait for the vCPU thread to end; True when it has."""
@@ -515,6 +530,10 @@ class VCpu:
                 continue
             for fn in self.before_slice:
                 fn()
+            if self._bus.code_written:
+                # the host wrote guest RAM behind Unicorn's back (debugger, semihosting)
+                self._bus.code_written = False
+                self.uc.ctl_flush_tb()
             self._run_slice()
 
     def _step_until_unmasked(self, limit: int = WAKE_STEP_LIMIT) -> None:
@@ -577,6 +596,52 @@ class VCpu:
             host = poll if host is None else min(host, poll)
         return host
 
+    def _complete_interrupted_strex(self) -> None:
+        """A stop request that arrives during a store-exclusive leaves PC on it after its store
+        was done (Unicorn checks for stops after every memory access): run again, it would fail
+        and the guest would retry its whole LDREX/STREX sequence on the new value (a ticket lock
+        taken twice, a counter incremented twice). When the memory already holds what the
+        instruction stores, finish it instead: status register 0, PC past it."""
+        uc = self.uc
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        raw = self.read_virt(pc, 4)
+        if raw is None:
+            return
+        if thumb:
+            hw1, hw2 = struct.unpack("<HH", raw)
+            if (hw1 & 0xFFF0) == 0xE840:  # STREX T1
+                rn, rt, rd, size = hw1 & 15, hw2 >> 12, (hw2 >> 8) & 15, 4
+                addr_off = (hw2 & 0xFF) << 2
+            elif (hw1 & 0xFFF0) == 0xE8C0 and (hw2 & 0xF0) in (0x40, 0x50):  # STREXB/H
+                rn, rt, rd = hw1 & 15, hw2 >> 12, hw2 & 15
+                size, addr_off = (1 if (hw2 & 0xF0) == 0x40 else 2), 0
+            else:
+                return
+            length = 4
+        else:
+            (w,) = struct.unpack("<I", raw)
+            if (w >> 28) == 0xF or (w & 0x0F900FF0) != 0x01800F90:
+                return
+            op = (w >> 21) & 3  # 0 STREX, 1 STREXD, 2 STREXB, 3 STREXH
+            if op == 1:
+                return  # STREXD: two registers; left to the normal retry
+            rn, rd, rt = (w >> 16) & 15, (w >> 12) & 15, w & 15
+            size, addr_off, length = (4, 0, 4) if op == 0 else ((1 if op == 2 else 2), 0, 4)
+        if 15 in (rn, rt, rd):
+            return
+        addr = (uc.reg_read(UC_ARM_REG_R0 + rn) if rn < 13 else uc.reg_read(_RN_REGS[rn])) + addr_off
+        value = uc.reg_read(UC_ARM_REG_R0 + rt) if rt < 13 else uc.reg_read(_RN_REGS[rt])
+        mem = self.read_virt(addr & 0xFFFFFFFF, size)
+        if mem is None or int.from_bytes(mem, "little") != value & ((1 << (8 * size)) - 1):
+            return
+        if rd < 13:
+            uc.reg_write(UC_ARM_REG_R0 + rd, 0)
+        else:
+            uc.reg_write(_RN_REGS[rd], 0)
+        uc.reg_write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
+        self.strex_completed += 1
+
     def step_current_instruction(self) -> None:
         """Execute exactly the instruction at PC (Unicorn's 'until' = the next address); used by
         the monitor to let a trapped write complete before it protects the page again."""
@@ -626,6 +691,8 @@ class VCpu:
                 self._kick_pending = False
                 self._slice_deadline = None
         self.slices += 1
+        if bus.stop_requested and err is None:
+            self._complete_interrupted_strex()
         if bus.replay is not None and until == UNTIL:
             # the device access that saw the stop request will run again: answer it once from
             # the record, then go on

@@ -285,7 +285,7 @@ class CommandHandler:
         kind = BpType(kind_i)
         key = (kind_i, addr, length)
         if insert:
-            ok = self.target.insert_breakpoint(kind, addr, length)
+            ok = self.target.insert_breakpoint(kind, addr, length, phys=self.phys_mode)
             if ok:
                 self.breakpoints.add(key)
         else:

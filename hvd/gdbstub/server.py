@@ -97,6 +97,13 @@ class Session:
         finally:
             with trio.CancelScope(shield=True):
                 await self._final_stop()
+                # whatever is still queued (the OK to D, ...) goes out before the hang-up
+                with trio.move_on_after(1.0):
+                    try:
+                        await self._flush()
+                    except (trio.BrokenResourceError, trio.ClosedResourceError,
+                            trio.BusyResourceError, OSError):
+                        pass
                 self._send.close()
                 if not self.ended:
                     try:

@@ -91,7 +91,9 @@ class Target(Protocol):
         """Stop a running target as soon as possible (Ctrl-C)."""
         ...
 
-    def insert_breakpoint(self, kind: BpType, addr: int, length: int) -> bool:
+    def insert_breakpoint(self, kind: BpType, addr: int, length: int, *,
+                          phys: bool = False) -> bool:
+        """Breakpoints are at virtual addresses; watchpoints at physical ones with ``phys``."""
         ...
 
     def remove_breakpoint(self, kind: BpType, addr: int, length: int) -> bool:

@@ -96,9 +96,11 @@ class VmTarget:
         self.uc = vm.vcpu.uc
         self.bus = vm.board.bus
         self.debug = DebugHooks(vm.vcpu)
+        self.debug.translate = lambda va: vm.translate(va, False)
         self._lock = threading.Lock()
         self._on_stop: StopCallback | None = None
         self._last = StopEvent("signal", SIGTRAP)
+        self._stop_pc = -1
         vm.add_event_listener(self._on_vm_event)
 
     def close(self) -> None:
@@ -144,6 +146,7 @@ class VmTarget:
             if cb is None:
                 return
             self._last = ev
+            self._stop_pc = self.uc.reg_read(UC_ARM_REG_PC)   # the vCPU is parked here
         cb(ev)
 
     def _on_vm_event(self, event: str, data: dict) -> None:
@@ -178,7 +181,8 @@ class VmTarget:
         pc = self.uc.reg_read(UC_ARM_REG_PC)
         last = self._last
         # a stop at a watchpoint leaves PC at the accessing instruction: step over it quietly
-        over_watch = last.kind in ("watch", "rwatch", "awatch")
+        # (gdb does that itself, with its watchpoints removed; other clients may not)
+        over_watch = last.kind in ("watch", "rwatch", "awatch") and pc == self._stop_pc
         if step or over_watch:
             ev = self._step(pc, over_watch)
             if step or ev is not None:
@@ -232,8 +236,13 @@ class VmTarget:
 
     def disconnect(self) -> None:
         with self._lock:
-            self._on_stop = None
+            waiting, self._on_stop = self._on_stop is not None, None
         self._on_vcpu(self.debug.clear)
+        if waiting and self.vm.status == "debug":
+            # it hit a breakpoint the vanished debugger never heard of: it was running for
+            # all anyone knows, so it runs on
+            self.debug.hit = None
+            self.vm.resume()
 
     def kill(self) -> None:
         with self._lock:
@@ -336,14 +345,15 @@ class VmTarget:
         return ok
 
     # -- breakpoints -------------------------------------------------------------------------
-    def insert_breakpoint(self, kind: BpType, addr: int, length: int) -> bool:
+    def insert_breakpoint(self, kind: BpType, addr: int, length: int, *,
+                          phys: bool = False) -> bool:
         ok = [False]
 
         def do() -> None:
             if kind in (BpType.SOFTWARE, BpType.HARDWARE):
                 ok[0] = self.debug.add_breakpoint(addr, hardware=kind == BpType.HARDWARE)
             else:
-                ok[0] = self.debug.add_watchpoint(addr, length, _WATCH[kind])
+                ok[0] = self.debug.add_watchpoint(addr, length, _WATCH[kind], phys=phys)
 
         self._on_vcpu(do)
         return ok[0]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import sys
 import threading
 import time
 from pathlib import Path
@@ -12,12 +11,10 @@ from typing import Any, Iterator
 import pytest
 import trio
 
-sys.path.insert(0, str(Path(__file__).parent))
+from hvd.config import DaemonConfig, load_config
+from hvd.daemon import Daemon
 
-from fakevm import FakeVM, factory  # noqa: E402
-
-from hvd.config import DaemonConfig, load_config  # noqa: E402
-from hvd.daemon import Daemon  # noqa: E402
+from .fakevm import FakeVM, factory
 
 
 def free_port() -> int:

@@ -12,8 +12,8 @@ from typing import Any
 import pexpect
 import pytest
 
-from conftest import free_port, wait_for
-from fakevm import FakeVM
+from .conftest import free_port, wait_for
+from .fakevm import FakeVM
 from hvd.console import GREETING
 
 VM = '[vm.a]\nkernel = "{k}"\nserial = "tcp:127.0.0.1:{port}"\nautostart = true\n'
@@ -70,6 +70,7 @@ def test_several_clients_and_log_file(console: Any) -> None:
     log = Path(console.cfg.state_dir) / "consoles" / "a.log"
     wait_for(lambda: log.exists() and b"shared\r" in log.read_bytes())
     assert log.read_bytes().startswith(b"hello from a\r\n")
+    assert log.stat().st_mode & 0o777 == 0o600
     for c in clients:
         c.close()
 
@@ -128,9 +129,11 @@ def test_flooding_client_never_read_and_vanishing(console: Any) -> None:
     flooding = threading.Event()
     sent = [0]
 
+    stop_flood = threading.Event()
+
     def flood() -> None:
         flooder.settimeout(0.2)
-        while not stop.is_set():
+        while not stop_flood.is_set():
             try:
                 sent[0] += flooder.send(b"z" * (64 << 10))
             except socket.timeout:
@@ -141,6 +144,8 @@ def test_flooding_client_never_read_and_vanishing(console: Any) -> None:
     f = threading.Thread(target=flood)
     f.start()
     assert flooding.wait(30)
+    stop_flood.set()
+    f.join()
     # 5. 4 MiB of guest output at once
     reader.sendall(b"\rflood\r")
     wait_for(lambda: b"x" * 1023 + b"\n" in received, timeout=30)
@@ -151,7 +156,6 @@ def test_flooding_client_never_read_and_vanishing(console: Any) -> None:
     wait_for(lambda: b"alive" in received, timeout=30)
     stop.set()
     t.join()
-    f.join()
     assert len(vm.inputs) < sent[0]
     assert len(hub.clients) == 2
     assert len(hub.scrollback) <= 64 * 1024

@@ -15,8 +15,8 @@ import pytest
 from qemu.qmp import EventListener, QMPClient
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from conftest import wait_for
-from fakevm import FakeVM
+from .conftest import wait_for
+from .fakevm import FakeVM
 
 ONE_VM = '[vm.a]\nkernel = "{k}"\nserial = "tcp:127.0.0.1:0"\n'
 TWO_VMS = ONE_VM + '[vm.b]\nkernel = "{k}"\nautostart = true\n'
@@ -389,3 +389,22 @@ def test_internal_error_isolated_and_rebuild(make_daemon: Any, kernel: Path) -> 
     assert q.cmd("query-status", vm="a")["status"] == "running"
     assert len(FakeVM.instances) == 4
     q.close()
+
+
+def test_too_many_control_connections(events_daemon: Any) -> None:
+    from hvd.daemon import MAX_QMP_SESSIONS
+
+    d = events_daemon
+    idle = [Raw(d.control, negotiate=False) for _ in range(MAX_QMP_SESSIONS)]
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(10)
+    s.connect(d.control)
+    assert b"too many control connections" in s.makefile("rb").readline()
+    s.close()
+    idle.pop().close()
+    wait_for(lambda: len(d.daemon.sessions) < MAX_QMP_SESSIONS)
+    q = qmp(d)
+    assert q.cmd("query-status")["status"] == "prelaunch"
+    q.close()
+    for r in idle:
+        r.close()

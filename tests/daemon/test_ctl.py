@@ -12,8 +12,8 @@ from typing import Any
 import pexpect
 import pytest
 
-from conftest import free_port, wait_for
-from fakevm import FakeVM
+from .conftest import free_port, wait_for
+from .fakevm import FakeVM
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT), "COLUMNS": "160"}

@@ -101,3 +101,33 @@ def test_ctl_telnet_client_filter() -> None:
     assert text == b"hi\rthere\xff"
     assert reply == bytes([IAC, DO, 1, IAC, DO, 3, IAC, WONT, 24])
     assert encode_input(b"a\rb\r\n\xff") == b"a\r\x00b\r\n\xff\xff"
+
+
+async def test_console_hub_never_blocks_the_guest(tmp_path) -> None:
+    import threading
+
+    import trio
+
+    from hvd.console import LOG_MAX, PENDING_MAX, ConsoleHub
+
+    hub = ConsoleHub("t", None, tmp_path / "t.log")
+    chunk = b"y" * 65536
+    done = threading.Event()
+
+    def guest() -> None:  # the vCPU thread: 4 MiB with nobody draining yet
+        for _ in range(64):
+            hub.guest_output(chunk)
+        done.set()
+
+    await trio.to_thread.run_sync(guest)
+    assert done.is_set()
+    assert hub.dropped_bytes == 64 * 65536 - PENDING_MAX
+    async with trio.open_nursery() as n:
+        n.start_soon(hub.pump)
+        with trio.fail_after(5):
+            while len(hub.scrollback) < hub.scrollback_max:
+                await trio.sleep(0.01)
+        n.cancel_scope.cancel()
+    assert len(hub.scrollback) == hub.scrollback_max
+    assert (tmp_path / "t.log").stat().st_size == PENDING_MAX < LOG_MAX
+    hub.guest_output(b"after close")  # ignored, no error

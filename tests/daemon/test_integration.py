@@ -21,7 +21,7 @@ import pexpect
 import pytest
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from conftest import free_port, wait_for
+from .conftest import free_port, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

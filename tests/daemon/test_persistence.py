@@ -10,7 +10,7 @@ from typing import Any
 
 from qemu.qmp.legacy import QEMUMonitorProtocol
 
-from fakevm import FakeVM
+from .fakevm import FakeVM
 
 
 def qmp(d: Any) -> QEMUMonitorProtocol:

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from conftest import wait_for
+from .conftest import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ENV = {**os.environ, "PYTHONPATH": str(ROOT)}

@@ -22,9 +22,10 @@ NM = shutil.which("arm-none-eabi-nm")
 needs_tools = pytest.mark.skipif(not (GDB and AS and LD and NM),
                                  reason="gdb-multiarch / binutils-arm-none-eabi not installed")
 
-#: The guest: takes an SVC (own vector table), checksums its own code, counts in an ARM loop (a memory variable), runs a VFP
-#: instruction, switches to Thumb and spins until ``flag`` is set, then exits through
-#: semihosting with ``flag`` as its status.
+#: The guest: takes an SVC (own vector table), turns the MMU on (RAM identity-mapped, plus an
+#: alias at ALIAS), checksums its own code, counts in an ARM loop (a memory variable written
+#: through the alias), runs a VFP instruction, switches to Thumb and spins until ``flag`` is
+#: set, then exits through semihosting with ``flag`` as its status.
 GUEST_S = r"""
     .syntax unified
     .global _start
@@ -39,6 +40,30 @@ _start:
     vmsr fpexc, r0
     ldr r0, =vectors               @ VBAR: our own vector table
     mcr p15, 0, r0, c12, c0, 0
+    @ MMU on: RAM identity-mapped with 1 MiB sections, plus an alias of its first MiB at
+    @ ALIAS (0x30000000); domain 0 client
+    ldr r0, =l1_table
+    ldr r1, =0x80000C02
+    add r2, r0, #(0x800 * 4)
+    mov r3, #16
+1:  str r1, [r2], #4
+    add r1, r1, #0x100000
+    subs r3, r3, #1
+    bne 1b
+    ldr r1, =0x80000C02
+    str r1, [r0, #(0x300 * 4)]
+    mcr p15, 0, r0, c2, c0, 0      @ TTBR0
+    mov r1, #0
+    mcr p15, 0, r1, c2, c0, 2      @ TTBCR
+    mov r1, #1
+    mcr p15, 0, r1, c3, c0, 0      @ DACR
+    mcr p15, 0, r1, c8, c7, 0      @ TLBIALL
+    mrc p15, 0, r1, c1, c0, 0
+    orr r1, r1, #1
+    mcr p15, 0, r1, c1, c0, 0      @ SCTLR.M
+    isb
+    .global mmu_on
+mmu_on:
     .global svc_insn
 svc_insn:
     svc #1                          @ an exception to step into (and back out of)
@@ -54,7 +79,7 @@ sum_loop:
     blo sum_loop
     ldr r4, =csum
     str r6, [r4]
-    ldr r0, =counter
+    ldr r0, =counter - 0x80000000 + 0x30000000   @ the counter through the alias
     mov r1, #0
     .global arm_loop
 arm_loop:
@@ -120,10 +145,16 @@ flag:    .word 0
 csum:    .word 0
 exit_block: .word 0x20026, 0
     .bss
+    .align 14
+l1_table:
+    .space 16384
     .align 3
     .space 4096
 stack_top:
 """
+
+#: where the guest sees the first MiB of RAM a second time
+ALIAS = 0x30000000
 
 
 class Guest:

@@ -84,7 +84,8 @@ class FakeTarget:
     def interrupt(self) -> None:
         self._halt(StopEvent("signal", SIGINT))
 
-    def insert_breakpoint(self, kind: BpType, addr: int, length: int) -> bool:
+    def insert_breakpoint(self, kind: BpType, addr: int, length: int, *,
+                          phys: bool = False) -> bool:
         self.breakpoints.add((kind, addr, length))
         return True
 

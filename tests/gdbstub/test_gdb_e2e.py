@@ -13,7 +13,7 @@ import pytest
 
 from hvd.gdbstub.packets import Packet, PacketConnection, frame
 
-from .e2e import GDB, Guest, Hvd, build_guest, gdb_batch, needs_tools
+from .e2e import ALIAS, GDB, Guest, Hvd, build_guest, gdb_batch, needs_tools
 
 pytestmark = [needs_tools, pytest.mark.timeout(120)]
 
@@ -30,6 +30,19 @@ def hvd(guest: Guest):
     h.kill()
 
 
+@pytest.fixture(params=["shadow", "native"])
+def hvd_mmu(guest: Guest, request: pytest.FixtureRequest):
+    """hvd under the shadow monitor (default) and with Unicorn's own MMU."""
+    h = Hvd(guest.elf, extra=("--mmu", request.param))
+    yield h
+    h.kill()
+
+
+def alias(guest: Guest, name: str) -> int:
+    """The guest's second virtual address for a RAM symbol."""
+    return guest.sym[name] - 0x80000000 + ALIAS
+
+
 def value(out: str, n: int) -> str:
     """The value gdb printed as ``$n = ...``."""
     m = re.search(rf"\${n} = (.*)$", out, re.M)
@@ -37,7 +50,8 @@ def value(out: str, n: int) -> str:
     return m.group(1)
 
 
-def test_break_continue_step_registers_and_exit(guest: Guest, hvd: Hvd):
+def test_break_continue_step_registers_and_exit(guest: Guest, hvd_mmu: Hvd):
+    hvd = hvd_mmu
     out = gdb_batch(guest.elf, hvd.port, [
         "break *arm_loop",
         "continue",
@@ -105,9 +119,14 @@ def test_stepi_through_an_exception(guest: Guest, hvd: Hvd):
     assert value(out, 3).endswith(f"0x{guest.sym['svc_insn'] + 4:x} <svc_insn+4>")
 
 
-def test_watchpoints_report_old_and_new_values(guest: Guest, hvd: Hvd):
+def test_watchpoints_report_old_and_new_values(guest: Guest, hvd_mmu: Hvd):
+    hvd = hvd_mmu
+    counter = alias(guest, "counter")
     out = gdb_batch(guest.elf, hvd.port, [
-        "watch *(int *)&counter",
+        "break *mmu_on",                    # the alias exists once the MMU is on
+        "continue",
+        "delete",
+        f"watch *(int *)0x{counter:x}",     # the guest writes it through this VA only
         "continue",
         "continue",
         "print $pc",
@@ -120,14 +139,14 @@ def test_watchpoints_report_old_and_new_values(guest: Guest, hvd: Hvd):
         "delete",
         "kill",
     ])
-    assert "Hardware watchpoint 1: *(int *)&counter" in out
+    assert f"Hardware watchpoint 2: *(int *)0x{counter:x}" in out
     assert re.search(r"Old value = 0\s+New value = 1", out), out
     assert re.search(r"Old value = 1\s+New value = 2", out), out
     # gdb reports after stepping over the store itself: the PC is past it
     assert value(out, 1).endswith("<store_insn+4>")
-    assert "Hardware read watchpoint 2: *(int *)&flag" in out
+    assert "Hardware read watchpoint 3: *(int *)&flag" in out
     assert re.search(r"Value = 0", out)
-    assert "Hardware access (read/write) watchpoint 3" in out
+    assert "Hardware access (read/write) watchpoint 4" in out
     assert "thumb_loop" in out
 
 
@@ -203,8 +222,13 @@ def test_monitor_commands(guest: Guest, hvd: Hvd):
         "monitor info registers",
         "monitor info shadow",
         "monitor info tlb",
+        "break *vfp_insn",
+        "continue",
+        "x/1dw 0x%x" % alias(guest, "counter"),        # through the guest's alias mapping
+        "monitor info tlb",
         "monitor phys on",
         "x/1xw 0x%x" % guest.sym["_start"],
+        "x/1xw 0x%x" % alias(guest, "counter"),        # no RAM at that physical address
         "monitor phys off",
         "monitor frobnicate",
         "kill",
@@ -213,7 +237,11 @@ def test_monitor_commands(guest: Guest, hvd: Hvd):
     assert "r13_svc=" in out and "spsr_irq=" in out and "r8_fiq=" in out
     assert "SCTLR=" in out and "TTBR0=" in out and "DACR=" in out
     assert "mmu" in out and "fills" in out
-    assert "MMU off" in out
+    assert "MMU off" in out                              # before the guest ran
+    assert re.search(r"30000000-300fffff -> 080000000 .*section", out), out
+    assert re.search(r"80000000-80ffffff -> 080000000", out), out
+    assert re.search(rf"0x{alias(guest, 'counter'):x}:\s+5\b", out), out
+    assert f"Cannot access memory at address 0x{alias(guest, 'counter'):x}" in out
     assert "physical memory mode on" in out
     assert re.search(r"<_start>:\s+0xe59fd", out), out
     assert "unknown command" in out

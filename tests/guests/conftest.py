@@ -7,10 +7,6 @@ import pytest
 from .support import GuestRunner
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    config.addinivalue_line("markers", "slow: end-to-end runs that take seconds")
-
-
 @pytest.fixture(scope="session")
 def guests(tmp_path_factory: pytest.TempPathFactory) -> GuestRunner:
     return GuestRunner(tmp_path_factory.mktemp("guest-runs"))

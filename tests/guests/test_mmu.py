@@ -7,13 +7,17 @@ must equal QEMU's (vexpress-a9, the referee) line for line. Ids read
 ``test_mmu_guest[mmu_asid-shadow-wp]``: guest, then mode.
 
   mmu_basic   remap + TLBIMVA, invalid->valid with no TLB op, valid->invalid + TLBIMVA,
-              read-only pages/sections (WnR), high vectors (SCTLR.V), MMU off again
+              read-only pages/sections (WnR), high vectors (SCTLR.V), running off a page,
+              TTBR0 switch + TLBIALL, MMU off / on again
   mmu_perm    PL1/PL0 permissions in both orders, LDRT/STRT, XN and PL1-only code (IFSR/IFAR)
   mmu_domain  domains: DACR no access / client / manager changes without TLB ops
   mmu_asid    ASID switches with nG entries and no TLB ops, TLBIASID, TLBIMVA+ASID, TLBIALL
   mmu_sizes   supersections and large pages, their permissions and XN
   mmu_split   TTBCR.N = 0, 1, 2 with TTBR1
   mmu_alias   tables edited through alias mappings of the table pages
+  mmu_tlbcode TLB operations in run-time written / rewritten code, Thumb, conditional, I/D forms
+  mmu_afe_tre SCTLR.AFE access flag faults and simplified permissions, SCTLR.TRE with Linux's
+              PRRR/NMRR
 """
 
 from __future__ import annotations
@@ -30,6 +34,8 @@ MMU_GUESTS = [
     "mmu_sizes",
     "mmu_split",
     "mmu_alias",
+    "mmu_tlbcode",
+    "mmu_afe_tre",
 ]
 
 

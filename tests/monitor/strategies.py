@@ -80,6 +80,20 @@ def tables(draw: st.DrawFn) -> FakeRam:
         for i in L2_INDEXES:
             if draw(st.integers(0, 7)):
                 ram.write32(t + 4 * i, draw(l2_word()))
+    # Properly repeated supersections and large pages (B3.5.1), so that several walked ranges
+    # belong to one architectural mapping.
+    for _ in range(draw(st.integers(0, 2))):
+        base = draw(st.sampled_from([L1_A, L1_K]))
+        group = draw(st.sampled_from([0x000, 0x800]))
+        word = (draw(word32) & ~3) | 0x40002
+        for mb in range(group, group + 16):
+            ram.write32(base + 4 * mb, word)
+    for _ in range(draw(st.integers(0, 2))):
+        t = draw(st.sampled_from(L2_TABLES))
+        group = draw(st.sampled_from([0x00, 0x10]))
+        word = (draw(word32) & ~3) | 1
+        for i in range(group, group + 16):
+            ram.write32(t + 4 * i, word)
     return ram
 
 
