@@ -30,6 +30,7 @@ class GuestRun:
     exit_status: int | None
     wall_s: float                  # start() .. exit, host monotonic time
     marks: dict[str, float] = field(default_factory=dict)  # "@X" marker -> seconds after start
+    cpu_marks: dict[str, float] = field(default_factory=dict)  # "@X" -> vCPU thread CPU seconds
     output: str = ""
     stats: dict[str, Any] = field(default_factory=dict)
     error: str | None = None
@@ -38,6 +39,12 @@ class GuestRun:
         """Host seconds between two markers (None when either is missing)."""
         if a in self.marks and b in self.marks:
             return self.marks[b] - self.marks[a]
+        return None
+
+    def cpu_span(self, a: str = "B", b: str = "E") -> float | None:
+        """vCPU-thread CPU seconds between two markers: robust against a busy host."""
+        if a in self.cpu_marks and b in self.cpu_marks:
+            return self.cpu_marks[b] - self.cpu_marks[a]
         return None
 
 
@@ -51,12 +58,15 @@ class _Sink:
         self.t0 = 0.0
         self.buf = bytearray()
         self.marks: dict[str, float] = {}
+        self.cpu_marks: dict[str, float] = {}
 
     def __call__(self, data: bytes) -> None:
         now = time.perf_counter()
+        cpu = time.thread_time()  # the vCPU thread's CPU time (this runs on that thread)
         if data[:1] == MARK_PREFIX:
             name = data[1:].split(b"\n", 1)[0].decode(errors="replace").strip()
             self.marks.setdefault(name, now - self.t0)
+            self.cpu_marks.setdefault(name, cpu)
         self.buf += data
 
 
@@ -87,7 +97,7 @@ def run_guest(elf: Path, mode: str, timeout: float = 60.0, keep_vm: bool = False
         status = "ok"
     stats = vm.stats()
     run = GuestRun(mode=mode, status=status, exit_status=vm.exit_status, wall_s=wall,
-                   marks=dict(sink.marks), output=sink.buf.decode(errors="replace"),
+                   marks=dict(sink.marks), cpu_marks=dict(sink.cpu_marks), output=sink.buf.decode(errors="replace"),
                    stats=stats, error=vm.error)
     if not keep_vm or status == "timeout":
         vm.shutdown("host-qmp-quit")

@@ -71,6 +71,8 @@ class Bus:
         # asks Unicorn to stop; an MMIO access that sees it is recorded in ``replay`` and, when
         # the instruction runs again, that one access is answered from the record instead.
         self.stop_requested = False
+        #: set by the vCPU's alarm: stop at the next device access (see VCpu._alarm_main)
+        self.stop_wanted = False
         self.replay: tuple[int, int, bool, int] | None = None
         self.filter_replay: tuple[int, int, bool, int] | None = None
         self.replays_filtered = 0
@@ -189,6 +191,10 @@ class Bus:
                 self._unclaimed(w, pa, "read", None)
             if self.stop_requested:
                 self.replay = (pa, size, False, value)
+            elif self.stop_wanted:
+                self.replay = (pa, size, False, value)
+                self.stop_requested = True
+                uc.emu_stop()
             return value
 
         return read
@@ -222,6 +228,10 @@ class Bus:
                 self._unclaimed(w, pa, "write", value)
             if self.stop_requested:
                 self.replay = (pa, size, True, value)
+            elif self.stop_wanted:
+                self.replay = (pa, size, True, value)
+                self.stop_requested = True
+                uc.emu_stop()
 
         return write
 

@@ -56,6 +56,8 @@ log = logging.getLogger("hvd.cpu")
 
 UNTIL = 0xFFFFFFFE  # never reached: guests do not execute at 0xFFFFFFFE
 KICK_RETRY_S = 0.001
+#: how long the alarm lets the vCPU stop itself at a device access before stopping it from outside
+STOP_GRACE_S = 0.0002
 #: while an interrupt is pending but masked, poll this often for the guest to unmask it
 MASKED_POLL_NS = 200_000
 #: after a WFI wake-up with the interrupt still masked, step at most this many instructions
@@ -124,6 +126,7 @@ class VCpu:
         # cross-thread stop
         self._emu_lock = threading.Lock()
         self._in_emu = False
+        self._slice_seq = 0
         self._kick_pending = False
         self._slice_deadline: float | None = None  # host monotonic seconds
         self._alarm_cv = threading.Condition()
@@ -436,10 +439,22 @@ class VCpu:
                     timeout = None if self._slice_deadline is None else self._slice_deadline - now
                     cv.wait(timeout)
                     continue
-            # due: stop the slice if one is running, and repeat until the vCPU acknowledges
+            # Due. First ask the vCPU to stop itself at its next device access (the bus then
+            # knows exactly which access will be replayed); only if it makes none within the
+            # grace period, stop it from here: then no device access can be in flight.
+            bus = self._bus
             with self._emu_lock:
-                if self._in_emu:
-                    self._stop_emu()
+                if not self._in_emu:
+                    seq = -1
+                else:
+                    seq = self._slice_seq
+                    bus.stop_wanted = True
+            if seq >= 0:
+                with cv:
+                    cv.wait(STOP_GRACE_S)
+                with self._emu_lock:
+                    if self._in_emu and self._slice_seq == seq:
+                        self._stop_emu()
             with cv:
                 if self._kick_pending or (self._slice_deadline is not None and time.monotonic() >= self._slice_deadline):
                     cv.wait(KICK_RETRY_S)
@@ -676,7 +691,9 @@ class VCpu:
                 self._kick_pending = False
                 return
             bus.stop_requested = False
+            bus.stop_wanted = False
             bus.replay = None
+            self._slice_seq += 1
             self._in_emu = True
         err: UcError | None = None
         try:

@@ -68,6 +68,7 @@ class Session:
         self.ended = False           # D or k: the target was already told
         self._token = trio.lowlevel.current_trio_token()
         self._deferred: list[Packet] = []
+        self._unsent = bytearray()
 
     # -- callbacks from other threads ----------------------------------------------------
     def _on_stop(self, ev: StopEvent) -> None:
@@ -148,9 +149,13 @@ class Session:
             pass
 
     async def _flush(self) -> None:
-        data = self.conn.data_to_send()
-        if data:
+        # bytes leave the buffer only once sent: a send cancelled before it started (the VM
+        # ended ``hvd run``) is retried by the shielded flush at the end of the session
+        self._unsent += self.conn.data_to_send()
+        if self._unsent:
+            data = bytes(self._unsent)
             await self.stream.send_all(data)
+            del self._unsent[:len(data)]
 
     async def _main(self) -> None:
         try:

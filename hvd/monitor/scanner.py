@@ -18,11 +18,16 @@ Little-endian bytes of a candidate, opc1 = 0 and CRn one of 1, 2, 3, 8, 13:
     ARM    at offsets = 0 mod 4: [opc2:1:CRm] [Rt:F] [0:0:CRn] [cond:E]
     Thumb  at offsets = 0 mod 2: [0:0:CRn] [EE] [opc2:1:CRm] [Rt:F]
 
-A byte-class pass over the page finds these patterns in C (about 2 us for 4 KiB); only the few
-candidates are decoded with capstone (detail on) to confirm the instruction and read its operands. Anything in
-the page counts, code or literal-pool data alike (a data word that decodes as a TLB operation is
-only ever executed if it is code; the hook checks the mode when it fires). MCR to other
-coprocessors (p14 debug) and other CP15 registers (c7 cache maintenance, ...) are not reported.
+A byte-class pass over the page finds these patterns in C; only the few candidates are decoded
+with capstone (detail on) to confirm the instruction and read its operands. A 4 KiB page costs
+about 15 us on an idle host, plus about 20 us per candidate decoded.
+
+Anything in the page counts, code or literal-pool data alike: a literal is never executed, so
+its hook never fires. With ``thumb=None`` both states are searched, and a Thumb find may sit
+where the guest actually runs ARM code; a hook that wants to be exact compares the CPSR.T bit
+with :attr:`Cp15Op.mode` when it fires (a spurious extra invalidation is harmless anyway).
+MCR to other coprocessors (p14 debug) and other CP15 registers (c7 cache maintenance, barriers)
+are not reported.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ Structure (see docs/monitor.md, "Data structures"):
   large-page entries 16 times.
 * Two dicts, by level: ``_l1`` keyed by VA[31:20] and ``_l2`` keyed by VA[31:12]. A non-global
   entry's key also carries its ASID (``(asid + 1) << 20 | index``); a global entry's does not.
-  ASIDs are the only tag a TLB entry has (B3.9.3): an address space is its ASID, and entries of
+  ASIDs are the only tag a TLB entry has (B3.9): an address space is its ASID, and entries of
   ASIDs not currently in use stay, so switching back costs no refills.
 * Entries keep the descriptor's *client* permissions for PL1 and PL0 and its domain; the DACR is
   applied at lookup, so a DACR write needs no shadow change (Unicorn flushes its own TLB then).
@@ -65,7 +65,10 @@ class ShadowEntry:
         self.domain = tr.domain
         self.global_ = tr.global_
         self.asid = tr.asid
-        self.sources = tuple(dict.fromkeys(tr.sources))  # hostile tables may alias L1 and L2
+        src = tr.sources
+        if len(src) == 2 and src[0] == src[1]:  # hostile tables: an L1 entry that is its own L2
+            src = src[:1]
+        self.sources = src
 
     def contains(self, va: int) -> bool:
         return self.va_base <= va < self.va_base + self.size
@@ -210,13 +213,14 @@ class ShadowTables:
             st.guest_faults += 1
             return r
         st.hidden_faults += 1
-        self.insert(r)
-        hit = self.lookup(va, contextidr & 0xFF, pl, dacr)
-        if hit is None:  # cannot happen: the entry just made answers this access
-            return (va & _PAGE_1K) + (r.pa_base - r.va_base), r.perms(pl)
-        return hit
+        e = self.insert(r)
+        perms = r.perms_pl1 if pl else r.perms_pl0
+        pa = (va & _PAGE_1K) + e.delta  # type: ignore[union-attr]
+        if self.write_protect and perms & W and (pa >> 12) in self._by_page:
+            perms = (perms & ~W) | WP
+        return pa, perms
 
-    # --- invalidation -------------------------------------------------------------------------------
+    # --- invalidation ---------------------------------------------------------------------------
 
     def invalidate_all(self) -> None:
         """TLBIALL: drop every entry. Returns None: flush all of Unicorn's TLB."""

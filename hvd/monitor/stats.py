@@ -1,4 +1,4 @@
-"""Counters of the shadow-paging monitor, as JSON (``--stats-json``) and as a rich table (``--stats``)."""
+"""Counters of the shadow-paging monitor: JSON (``--stats-json``) and a rich table (``--stats``)."""
 
 from __future__ import annotations
 

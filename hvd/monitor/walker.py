@@ -6,24 +6,25 @@
 tables or registers; a descriptor read that ``read32`` cannot satisfy (it returns ``None``) is the
 synchronous external abort on translation table walk.
 
-Order of checks. This follows the manual's pseudocode (ARM ARM DDI 0406C, B3.15.5
-``TranslationTableWalkSD()`` and B3.15.4 ``TranslateAddressV()`` / ``CheckDomain()`` /
-``CheckPermission()``) and the fault-checking sequence of B3.12.3:
+Order of checks. This follows the manual's pseudocode (ARM ARM DDI 0406C:
+``TranslateAddressV()`` calls ``TranslationTableWalkSD()``, then ``CheckDomain()``, then
+``CheckPermission()``) and its description of the fault-checking sequence (B3.12):
 
-1. SCTLR.M = 0: flat mapping, VA = PA, no checks (B3.2.1).
-2. TTBR selection by TTBCR.N; TTBCR.PD0/PD1 set -> section translation fault (B3.5.4).
+1. SCTLR.M = 0: flat mapping, VA = PA, no checks (B3.2).
+2. TTBR selection by TTBCR.N; TTBCR.PD0/PD1 set -> section translation fault (B3.5,
+   "Selecting between TTBR0 and TTBR1").
 3. First-level read (external abort 0xC), fault or reserved encoding -> translation fault 0x5.
 4. Page table: second-level read (external abort 0xE), fault -> translation fault 0x7.
 5. SCTLR.AFE = 1 and AP[0] = 0 -> access flag fault 0x3/0x6. This is part of the walk, so it
    comes before the domain check and happens in every domain (B3.7.3, "Access flag").
-6. Domain (B3.7.3, B4.1.43 DACR): 0b00 no access and 0b10 (reserved) -> domain fault 0x9/0xB;
+6. Domain (B3.7.3, and DACR in B4.1): 0b00 no access and 0b10 (reserved) -> domain fault 0x9/0xB;
    0b11 manager -> no permission checks at all.
-7. Client: AP[2:0] (B3.7.1, table B3-8; simplified model table B3-9 when AFE = 1) and XN
+7. Client: AP[2:0] (B3.7.1; the simplified model of B3.7.3 when AFE = 1) and XN
    (B3.7.2) -> permission fault 0xD/0xF.
 
-Manager domains and XN: "the XN attribute is not checked for domains marked as Manager" (B3.7.2,
-"Execute-never restrictions on instruction fetching"): in the pseudocode a Manager domain skips
-``CheckPermission()``, and XN is checked there. QEMU (the project's referee) agrees.
+Manager domains and XN: B3.7.2 ("Execute-never restrictions on instruction fetching") says that
+XN is not checked in Manager domains; in the pseudocode a Manager domain skips
+``CheckPermission()``, which is where XN is checked. QEMU (the project's referee) agrees.
 
 Where QEMU 5 (inside Unicorn 2.1.4) differs from the manual, this module follows the manual:
 QEMU checks the domain before it reads the second-level descriptor (so a page table in a
@@ -57,7 +58,7 @@ UC_ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 PL0 = 0
 PL1 = 1
 
-# Short-descriptor fault status codes (B3.13.3, table B3-23).
+# Short-descriptor fault status codes (B3.13, "Exception reporting in a VMSA implementation").
 FS_ALIGNMENT = 0x01
 FS_ACCESS_FLAG_SECTION = 0x03
 FS_ACCESS_FLAG_PAGE = 0x06
@@ -101,10 +102,10 @@ _RW = R | W
 
 def _perm_table(simplified: bool) -> tuple[tuple[int, int], ...]:
     """(PL1 R/W, PL0 R/W) for AP[2:0] = 0..7 in a client domain, before XN."""
-    if simplified:  # B3.7.3 table B3-9: AP[2:1]; AP[0] is the Access flag
+    if simplified:  # B3.7.3: AP[2:1] only; AP[0] is the Access flag
         by_ap21 = ((_RW, 0), (_RW, _RW), (R, 0), (R, R))
         return tuple(by_ap21[ap >> 1] for ap in range(8))
-    # B3.7.1 table B3-8. 0b100 is reserved: treated as no access.
+    # B3.7.1. 0b100 is reserved: treated as no access (as QEMU does).
     return ((0, 0), (_RW, 0), (_RW, R), (_RW, _RW), (0, 0), (R, 0), (R, R), (R, R))
 
 
@@ -141,13 +142,13 @@ class Fault:
         self.level = level
 
     def dfsr(self) -> int:
-        """The DFSR value (B4.1.52): FS[4] in bit 10, FS[3:0], Domain in [7:4], WnR in bit 11."""
+        """The DFSR value (B4.1, "DFSR"): FS[4] in bit 10, FS[3:0], Domain in [7:4], WnR in 11."""
         fs = self.fs
         return (((fs & 0x10) << 6) | (fs & 0xF) | ((self.domain & 0xF) << 4)
                 | (0x800 if self.is_write else 0))
 
     def ifsr(self) -> int:
-        """The IFSR value (B4.1.96): FS[4] in bit 10, FS[3:0].
+        """The IFSR value (B4.1, "IFSR"): FS[4] in bit 10, FS[3:0].
 
         IFSR[7:4] are UNK in the manual; QEMU writes the domain there and so do we, so that a
         guest printing its IFSR shows the same value under hvd and under QEMU.

@@ -2,7 +2,7 @@
 
 The reference decoder is deliberately independent of hvd.monitor.walker: it parses descriptors
 with the construct declarations (not the walker's masks), spells the permission tables out as in
-the ARM ARM (B3.7.1 table B3-8, B3.7.3 table B3-9) and follows the pseudocode's order
+the ARM ARM (B3.7.1 and the simplified model of B3.7.3) and follows the pseudocode's order
 (TranslationTableWalkSD, then CheckDomain, then CheckPermission).
 """
 
@@ -156,3 +156,10 @@ def ref_walk(ram: FakeRam, regs: Regs, va: int, access: str, privileged: bool) -
             return RefFault(0xD if level == 1 else 0xF, domain)
     va_base = va & ~(size - 1) & 0xFFFFFFFF
     return RefOk(pa, va_base, size, not ng, domain, sources)
+
+
+def examples(n: int) -> int:
+    """Hypothesis example count: ``n`` by default, scaled by HVD_HYPOTHESIS_SCALE for deep runs."""
+    import os
+
+    return max(1, int(n * float(os.environ.get("HVD_HYPOTHESIS_SCALE", "1"))))

@@ -6,11 +6,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hvd.monitor import descriptors as D
+from tests.monitor.support import examples
 
 word32 = st.integers(0, 0xFFFFFFFF)
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(500))
 @given(word32)
 def test_l1_fast_path_matches_construct(w: int) -> None:
     kind, parsed = D.parse_l1(w)
@@ -23,7 +24,7 @@ def test_l1_fast_path_matches_construct(w: int) -> None:
     assert D.build_l1(kind, **fast) == w
 
 
-@settings(max_examples=2000)
+@settings(max_examples=examples(500))
 @given(word32)
 def test_l2_fast_path_matches_construct(w: int) -> None:
     kind, parsed = D.parse_l2(w)

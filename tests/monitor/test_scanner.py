@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hvd.monitor.scanner import scan_page, split
+from tests.monitor.support import examples
 
 AS = shutil.which("arm-none-eabi-as")
 pytestmark = pytest.mark.skipif(AS is None, reason="arm-none-eabi-as not installed")
@@ -150,7 +151,7 @@ def test_instruction_cut_by_page_end_is_not_reported() -> None:
     assert [op.address for op in scan_page(page, 0, thumb=True)] == [4092]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=examples(100), deadline=None)
 @given(st.binary(min_size=0, max_size=4096), st.sampled_from([True, False, None]))
 def test_random_bytes_never_raise(data: bytes, thumb: bool | None) -> None:
     for op in scan_page(data, 0x1000, thumb):

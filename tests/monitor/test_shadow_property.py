@@ -23,7 +23,7 @@ from hvd.monitor.tlbops import TLB_OPS
 from hvd.monitor.walker import PL0, PL1, RWX, R, W, X, Fault, Translation, walk
 from tests.monitor.strategies import (L1_A, L1_B, L1_K, L2_INDEXES, L2_TABLES, MBS, all_vas,
                                       l1_word, l2_word, tables)
-from tests.monitor.support import FakeRam, Regs
+from tests.monitor.support import FakeRam, Regs, examples
 
 VAS = all_vas()
 TTBR0_OF_ASID = {1: L1_A, 2: L1_B, 3: L1_A}
@@ -182,14 +182,14 @@ def run(data: st.DataObject, ram: FakeRam, required_ops: bool) -> None:
         check_all(sh, model, ram, rg, strict=required_ops and not pending)
 
 
-@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), data=st.data())
 def test_shadow_equals_fresh_walk_after_required_tlb_ops(ram: FakeRam,
                                                          data: st.DataObject) -> None:
     run(data, ram, required_ops=True)
 
 
-@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), data=st.data())
 def test_shadow_stale_only_where_architecture_allows(ram: FakeRam, data: st.DataObject) -> None:
     run(data, ram, required_ops=False)

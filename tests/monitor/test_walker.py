@@ -252,7 +252,7 @@ def test_aliasing_tables() -> None:
     ram, rg = mk()
     ram.write32(L1, D.build_l1("page_table", base=L1 >> 10))
     ram.write32(L1 + 4, D.build_l1("section", base=0x800, ap=3) & ~3 | 2)
-    t = go(ram, rg, 0x1000, 0)  # probe; L2 index 1 -> reads L1 + 4, a section word: bits[1:0] = 0b10
+    t = go(ram, rg, 0x1000, 0)  # probe; L2 index 1 reads L1 + 4, a section word: bits[1:0] = 2
     assert isinstance(t, Translation) and t.kind == "small" and t.sources == (L1, L1 + 4)
 
 

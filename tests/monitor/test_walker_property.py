@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from hvd.monitor.walker import PL0, PL1, R, W, X, Fault, Translation, walk
 from tests.monitor.strategies import regs, tables, vas
-from tests.monitor.support import FakeRam, RefFault, RefOk, Regs, ref_walk
+from tests.monitor.support import FakeRam, RefFault, RefOk, Regs, examples, ref_walk
 
 _ACC = {R: "r", W: "w", X: "x", 0: ""}
 
@@ -37,7 +37,7 @@ def check_one(ram: FakeRam, rg: Regs, va: int, access: int, pl: int) -> None:
             assert bool(got.perms(p) & a) == isinstance(r, RefOk), (hex(va), a, p, got, r)
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), rg=regs(), va_list=st.lists(vas(), min_size=1, max_size=12),
        access=st.sampled_from([R, W, X, 0]), pl=st.sampled_from([PL0, PL1]))
 def test_walker_matches_reference(ram: FakeRam, rg: Regs, va_list: list[int], access: int,
@@ -46,7 +46,7 @@ def test_walker_matches_reference(ram: FakeRam, rg: Regs, va_list: list[int], ac
         check_one(ram, rg, va, access, pl)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=examples(80), deadline=None)
 @given(words=st.dictionaries(st.integers(0, 0xFFF).map(lambda i: 0x8000_0000 + 4 * i),
                              st.integers(0, 0xFFFFFFFF), max_size=64),
        rg=regs(), va=st.integers(0, 0xFFFFFFFF), access=st.sampled_from([R, W, X, 0]),

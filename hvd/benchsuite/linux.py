@@ -1,0 +1,281 @@
+"""``hvd bench linux``: Debian's armmp kernel with a test initramfs, timed from start to the
+first shell output of init and through 200 fork+exec inside the guest, under hvd (shadow/tlb,
+shadow/wp, native) beside ``qemu-system-arm -M virt -cpu cortex-a15`` in the same run.
+
+The initramfs's /init (a busybox shell script) prints markers with the guest's /proc/uptime:
+``@@BOOT`` as soon as the shell runs (the "shell prompt"), ``@@FORK0`` and ``@@FORK1`` around
+200 runs of /usr/bin/true, then powers off with ``poweroff -f``. /usr/bin/true is a tiny static
+ARM ELF built here (exit(0) by syscall), so each iteration is a real fork+exec and not a busybox
+applet run inside the shell. The host timestamps each marker as it arrives on the console.
+
+Linux under hvd is still being brought up: a run that does not reach a marker within the
+deadline is reported as "did not reach the shell within N s", never as a failure of the suite.
+``HVD_BENCH_LINUX_TIMEOUT`` overrides the per-run deadline (default 50 s, 30 s with --quick).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from rich.console import Console
+from rich.table import Table
+
+from .common import MODES, fmt, ratio, target_text
+
+FORKS = 200
+TARGET = 3.0  # hvd (shadow/tlb) within 3x of QEMU, boot and fork+exec
+QEMU = "qemu-system-arm"
+MARK_RE = re.compile(rb"@@(BOOT|FORK0|FORK1) ([0-9.]+)")
+
+INIT = """#!/bin/sh
+mount -t proc proc /proc
+echo "@@BOOT $(cut -d' ' -f1 /proc/uptime)"
+i=0
+t0=$(cut -d' ' -f1 /proc/uptime)
+while [ $i -lt {forks} ]; do /usr/bin/true; i=$((i+1)); done
+t1=$(cut -d' ' -f1 /proc/uptime)
+echo "@@FORK0 $t0"
+echo "@@FORK1 $t1"
+echo "forks=$i"
+poweroff -f
+"""
+
+TRUE_S = """
+	.text
+	.global _start
+_start:
+	mov	r0, #0
+	mov	r7, #1		@ exit
+	svc	#0
+"""
+
+
+class MarkerLog:
+    """Console bytes in, timestamped markers out (any thread)."""
+
+    def __init__(self) -> None:
+        self.t0 = time.monotonic()
+        self.buf = bytearray()
+        self.host: dict[str, float] = {}
+        self.guest: dict[str, float] = {}
+        self.changed = threading.Event()
+        self._lock = threading.Lock()
+
+    def feed(self, data: bytes) -> None:
+        now = time.monotonic() - self.t0
+        with self._lock:
+            start = max(0, len(self.buf) - 64)
+            self.buf += data
+            for m in MARK_RE.finditer(self.buf, start):
+                name = m.group(1).decode()
+                end_ok = m.end() < len(self.buf)  # the number is complete
+                if end_ok and name not in self.host:
+                    self.host[name] = now
+                    self.guest[name] = float(m.group(2))
+                    self.changed.set()
+
+    def tail(self, n: int = 300) -> str:
+        return self.buf[-n:].decode(errors="replace")
+
+
+def _find_images(console: Console) -> dict[str, Path] | str:
+    from hvd.images import ImagesError, default_dest, fetch_images, image_paths
+
+    env = os.environ.get("HVD_IMAGES")
+    dest = Path(env) if env else default_dest()
+    paths = image_paths(dest)
+    if all(paths[k].is_file() for k in ("kernel", "dtb", "busybox")):
+        return paths
+    try:
+        return fetch_images(dest, progress=console.is_terminal)
+    except ImagesError as e:
+        return f"guest images unavailable: {e}"
+
+
+def _true_elf(work: Path) -> bytes | None:
+    for cc in ("arm-linux-gnueabihf-gcc", "arm-none-eabi-gcc"):
+        if shutil.which(cc):
+            src = work / "true.S"
+            out = work / "true"
+            src.write_text(TRUE_S)
+            p = subprocess.run([cc, "-nostdlib", "-static", "-marm", "-o", str(out), str(src)],
+                               capture_output=True)
+            if p.returncode == 0:
+                return out.read_bytes()
+    return None
+
+
+def build_test_initramfs(busybox: Path, work: Path) -> tuple[Path, bool]:
+    from hvd.initramfs import build_initramfs
+
+    elf = _true_elf(work)
+    init = INIT.format(forks=FORKS)
+    extra: dict[str, bytes] = {}
+    if elf is not None:
+        extra["usr/bin/true"] = elf
+    else:  # no cross toolchain: busybox's applet (it may run without an exec)
+        init = init.replace("/usr/bin/true", "/bin/true")
+    out = build_initramfs(busybox, init, work / "bench-initrd.img", extra)
+    os.chmod(out, 0o644)
+    return out, elf is not None
+
+
+def _wait(log: MarkerLog, deadline: float, alive: Callable[[], bool]) -> None:
+    """Until FORK1 arrives, the deadline passes or the guest stops."""
+    while "FORK1" not in log.host:
+        left = deadline - time.monotonic()
+        if left <= 0 or not alive():
+            return
+        log.changed.wait(min(left, 0.2))
+        log.changed.clear()
+
+
+def _result(log: MarkerLog, name: str, timeout: float, stop_reason: str | None,
+            extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    r: dict[str, Any] = {"engine": name, "deadline_s": timeout, **(extra or {})}
+    r["boot_s"] = log.host.get("BOOT")
+    r["boot_guest_uptime_s"] = log.guest.get("BOOT")
+    if "FORK0" in log.guest and "FORK1" in log.guest:
+        r["fork_guest_s"] = log.guest["FORK1"] - log.guest["FORK0"]
+    else:
+        r["fork_guest_s"] = None
+    if r["boot_s"] is None:
+        r["status"] = f"did not reach the shell within {timeout:g} s"
+        if stop_reason:
+            r["status"] = f"stopped before the shell ({stop_reason})"
+        r["console_tail"] = log.tail()
+    elif r["fork_guest_s"] is None:
+        r["status"] = f"reached the shell; fork loop not done within {timeout:g} s"
+    else:
+        r["status"] = "ok"
+    return r
+
+
+def run_qemu(images: dict[str, Path], initrd: Path, timeout: float) -> dict[str, Any]:
+    if shutil.which(QEMU) is None:
+        return {"engine": "qemu", "status": "qemu-system-arm not installed"}
+    argv = [QEMU, "-M", "virt", "-cpu", "cortex-a15", "-m", "256", "-kernel",
+            str(images["kernel"]), "-initrd", str(initrd), "-append", "console=ttyAMA0",
+            "-display", "none", "-monitor", "none", "-serial", "stdio", "-no-reboot"]
+    log = MarkerLog()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL)
+
+    def reader() -> None:
+        assert proc.stdout is not None
+        while True:
+            chunk = proc.stdout.read1(4096)
+            if not chunk:
+                break
+            log.feed(chunk)
+
+    th = threading.Thread(target=reader, daemon=True)
+    th.start()
+    _wait(log, time.monotonic() + timeout, lambda: proc.poll() is None)
+    try:
+        proc.wait(timeout=10 if "FORK1" in log.host else 0.1)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    th.join(2)
+    wall = time.monotonic() - log.t0
+    stop = None if proc.returncode in (0, None) or "BOOT" in log.host else f"exit {proc.returncode}"
+    return _result(log, "qemu", timeout, stop, {"wall_s": wall, "exit_status": proc.returncode,
+                                                "argv": argv})
+
+
+def run_hvd(images: dict[str, Path], initrd: Path, mode: str, timeout: float,
+            clock: str = "realtime") -> dict[str, Any]:
+    from hvd.config import VmConfig
+    from hvd.errors import HvdError
+    from hvd.vm import VM
+
+    cfg = {"kernel": str(images["kernel"]), "dtb": str(images["dtb"]), "initrd": str(initrd),
+           "append": "console=ttyO2,115200n8", "serial": "none", "memory": "256M",
+           "clock": clock, **MODES[mode]}
+    name = f"hvd/{mode}" + ("" if clock == "realtime" else f"+{clock}")
+    try:
+        vm = VM(VmConfig.from_mapping(cfg, "bench", name="bench-linux"))
+    except HvdError as e:
+        return {"engine": name, "status": f"could not start: {e}"}
+    log = MarkerLog()
+    vm.add_console_listener(log.feed)
+    log.t0 = time.monotonic()
+    vm.start()
+    try:
+        _wait(log, time.monotonic() + timeout, lambda: vm.status in ("running", "paused"))
+        if "FORK1" in log.host:
+            vm.wait(10)  # poweroff -f
+    finally:
+        stop = None
+        if vm.status == "internal-error":
+            stop = f"internal error: {vm.error}"
+        elif vm.status == "shutdown" and "BOOT" not in log.host:
+            stop = f"guest stopped, exit status {vm.exit_status}"
+        stats = vm.stats()
+        vm.shutdown("host-qmp-quit")
+    wall = time.monotonic() - log.t0
+    return _result(log, name, timeout, stop, {"wall_s": wall, "shadow": stats.get("shadow"),
+                                              "guest_time_s": stats["cpu"]["guest_time_ns"] / 1e9,
+                                              "clock": clock})
+
+
+def run(quick: bool, console: Console) -> dict[str, Any]:
+    timeout = float(os.environ.get("HVD_BENCH_LINUX_TIMEOUT", "30" if quick else "50"))
+    images = _find_images(console)
+    if isinstance(images, str):
+        console.print(f"[yellow]linux: {images}[/]")
+        return {"status": images}
+    work = Path(tempfile.mkdtemp(prefix="hvd-bench-linux-"))
+    try:
+        initrd, real_exec = build_test_initramfs(images["busybox"], work)
+        console.print(f"[bold]linux[/]: {images['kernel'].name} + test initramfs "
+                      f"({FORKS} fork+exec), deadline {timeout:g} s per run")
+        runs: list[dict[str, Any]] = [run_qemu(images, initrd, max(timeout, 60.0))]
+        modes = ("tlb",) if quick else ("tlb", "wp", "native")
+        for mode in modes:
+            r = run_hvd(images, initrd, mode, timeout)
+            runs.append(r)
+            if mode == "tlb" and r.get("boot_s") is not None and not quick:
+                runs.append(run_hvd(images, initrd, "tlb", timeout, clock="warp"))
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    q = runs[0]
+    table = Table(title="linux: boot to the shell and 200 fork+exec (QEMU -M virt is the "
+                        "baseline)")
+    for col in ("engine", "status", "boot (host wall)", "x QEMU", "uptime at shell",
+                "fork+exec x200 (guest)", "x QEMU", "fills", "wp traps"):
+        table.add_column(col, justify="left" if col in ("engine", "status") else "right")
+    for r in runs:
+        r["boot_vs_qemu"] = ratio(r.get("boot_s"), q.get("boot_s"))
+        r["fork_vs_qemu"] = ratio(r.get("fork_guest_s"), q.get("fork_guest_s"))
+        sh = r.get("shadow") or {}
+        table.add_row(r["engine"], r["status"], fmt(r.get("boot_s"), ".1f", " s"),
+                      "1.00 (base)" if r is q else fmt(r["boot_vs_qemu"], ".2f"),
+                      fmt(r.get("boot_guest_uptime_s"), ".1f", " s"),
+                      fmt(r.get("fork_guest_s"), ".2f", " s"),
+                      "1.00 (base)" if r is q else fmt(r["fork_vs_qemu"], ".2f"),
+                      f"{sh['fills']:,}" if "fills" in sh else "-",
+                      f"{sh['wp_traps']:,}" if "wp_traps" in sh else "-")
+    console.print(table)
+    tlb = next((r for r in runs if r["engine"] == "hvd/tlb"), {})
+    boot_ok = None if tlb.get("boot_vs_qemu") is None else tlb["boot_vs_qemu"] <= TARGET
+    fork_ok = None if tlb.get("fork_vs_qemu") is None else tlb["fork_vs_qemu"] <= TARGET
+    console.print(f"targets (shadow/tlb): boot within {TARGET:g}x of QEMU "
+                  f"{target_text(boot_ok)}; fork+exec within {TARGET:g}x {target_text(fork_ok)}")
+    if not real_exec:
+        console.print("[yellow]no ARM cross compiler: the loop ran busybox's /bin/true[/]")
+    return {"forks": FORKS, "deadline_s": timeout, "real_exec": real_exec, "runs": runs,
+            "targets": {"boot_vs_qemu": {"target": TARGET, "value": tlb.get("boot_vs_qemu"),
+                                         "met": boot_ok},
+                        "fork_vs_qemu": {"target": TARGET, "value": tlb.get("fork_vs_qemu"),
+                                         "met": fork_ok}}}
