@@ -62,6 +62,13 @@ class Client:
                 return True
 
 
+async def wait_idle(server: GdbServer) -> None:
+    """Until the server has finished with its session."""
+    with trio.fail_after(5):
+        while server.session is not None:
+            await trio.sleep(0.01)
+
+
 async def start(nursery: trio.Nursery, server: GdbServer) -> Client:
     client_stream, server_stream = trio.testing.memory_stream_pair()
     nursery.start_soon(server.handle_stream, server_stream)
@@ -210,9 +217,7 @@ async def test_vanished_client_while_running_then_reconnect():
         await c.send(b"c")
         await trio.sleep(0.02)
         await c.stream.aclose()
-        with trio.fail_after(5):
-            while server.session is not None:
-                await trio.sleep(0.01)
+        await wait_idle(server)
         assert target.disconnects == 1
         assert not target.breakpoints          # the vanished client's breakpoints are gone
         # a new client attaches: the target is stopped for it and the session works
@@ -230,9 +235,7 @@ async def test_vanished_client_mid_packet():
         c = await start(n, server)
         await c.send_raw(b"$m1000,")
         await c.stream.aclose()
-        with trio.fail_after(5):
-            while server.session is not None:
-                await trio.sleep(0.01)
+        await wait_idle(server)
         c2 = await start(n, server)
         assert await c2.cmd(b"qC") == b"QC1"
         await c2.send(b"k")
@@ -276,7 +279,7 @@ async def test_random_bytes_into_a_session_never_crash(chunks: list[bytes]):
         except EOFError:
             pass  # the random input said D or k: the stub hung up, cleanly
         await c.closed()
-    assert server.session is None
+        await wait_idle(server)
 
 
 async def test_target_failures_do_not_end_the_server():
@@ -303,7 +306,7 @@ async def test_target_failures_do_not_end_the_server():
         target.attach = broken_attach
         c2 = await start(n, server)
         assert await c2.closed()
-        assert server.session is None
+        await wait_idle(server)
         del target.attach
         c3 = await start(n, server)
         assert await c3.cmd(b"?") == b"T05thread:01;"

@@ -65,13 +65,15 @@ class GuestRunner:
     """Builds and runs guests, caching each (guest, mode) result for the session."""
 
     def __init__(self, tmp: Path) -> None:
-        self._cache: dict[tuple[str, str], GuestRun] = {}
+        self._cache: dict[tuple[object, ...], GuestRun] = {}
         self._tmp = tmp
 
-    def run(self, name: str, mode: str) -> GuestRun:
-        key = (name, mode)
+    def run(
+        self, name: str, mode: str, defines: dict[str, int | str] | None = None
+    ) -> GuestRun:
+        key = (name, mode, tuple(sorted((defines or {}).items())))
         if key not in self._cache:
-            elf = build(name, mode)
+            elf = build(name, mode, defines)
             if mode in ("qemu", QEMU_BEAGLE_ELF):
                 if not qemu_available():
                     pytest.skip("qemu-system-arm not installed")

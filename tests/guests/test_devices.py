@@ -19,7 +19,7 @@ import pytest
 
 from hvd.testing.hvdrun import REPO, hvd_command, hvd_env
 
-from .support import HVD_ONLY, GuestRunner, build, check_selfchecking
+from .support import HVD_ONLY, GuestRunner, build, check_hvd_modes_agree, check_selfchecking
 
 # A guest that sleeps 3 s of virtual time may cost this much more host CPU than one that
 # sleeps 10 ms (startup and the checks themselves are the same in both).
@@ -29,6 +29,10 @@ IDLE_CPU_BUDGET = 0.6
 @pytest.mark.parametrize("mode", HVD_ONLY)
 def test_intc(guests: GuestRunner, mode: str) -> None:
     check_selfchecking(guests.run("dev_intc", mode))
+
+
+def test_intc_modes_agree(guests: GuestRunner) -> None:
+    check_hvd_modes_agree(guests, "dev_intc")
 
 
 @pytest.mark.parametrize("mode", HVD_ONLY)

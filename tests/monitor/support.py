@@ -9,8 +9,12 @@ the ARM ARM (B3.7.1 and the simplified model of B3.7.3) and follows the pseudoco
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from hvd.monitor import descriptors as D
+
+_parse_l1 = lru_cache(maxsize=65536)(D.parse_l1)
+_parse_l2 = lru_cache(maxsize=65536)(D.parse_l2)
 
 RAM_BASE = 0x8000_0000
 RAM_SIZE = 0x0010_0000
@@ -101,7 +105,7 @@ def ref_walk(ram: FakeRam, regs: Regs, va: int, access: str, privileged: bool) -
     word = ram.read32(l1_addr)
     if word is None:
         return RefFault(0xC, 0)
-    kind, f = D.parse_l1(word)
+    kind, f = _parse_l1(word)
     afe = bool(regs.sctlr & (1 << 29))
     if kind in (D.FAULT, D.RESERVED):
         return RefFault(0x5, 0)
@@ -111,7 +115,7 @@ def ref_walk(ram: FakeRam, regs: Regs, va: int, access: str, privileged: bool) -
         w2 = ram.read32(l2_addr)
         if w2 is None:
             return RefFault(0xE, domain)
-        kind2, g = D.parse_l2(w2)
+        kind2, g = _parse_l2(w2)
         if kind2 == D.FAULT:
             return RefFault(0x7, domain)
         if afe and g.ap & 1 == 0:

@@ -182,14 +182,14 @@ def run(data: st.DataObject, ram: FakeRam, required_ops: bool) -> None:
         check_all(sh, model, ram, rg, strict=required_ops and not pending)
 
 
-@settings(max_examples=examples(50), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(40), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), data=st.data())
 def test_shadow_equals_fresh_walk_after_required_tlb_ops(ram: FakeRam,
                                                          data: st.DataObject) -> None:
     run(data, ram, required_ops=True)
 
 
-@settings(max_examples=examples(30), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(25), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), data=st.data())
 def test_shadow_stale_only_where_architecture_allows(ram: FakeRam, data: st.DataObject) -> None:
     run(data, ram, required_ops=False)

@@ -37,7 +37,7 @@ def check_one(ram: FakeRam, rg: Regs, va: int, access: int, pl: int) -> None:
             assert bool(got.perms(p) & a) == isinstance(r, RefOk), (hex(va), a, p, got, r)
 
 
-@settings(max_examples=examples(120), deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=examples(80), deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(ram=tables(), rg=regs(), va_list=st.lists(vas(), min_size=1, max_size=12),
        access=st.sampled_from([R, W, X, 0]), pl=st.sampled_from([PL0, PL1]))
 def test_walker_matches_reference(ram: FakeRam, rg: Regs, va_list: list[int], access: int,
