@@ -55,7 +55,7 @@ main:
 	sub	r0, r7, r6
 	NOTEVAL	"sync ticks slept", r0
 	MOV32	r1, (SLEEP_TICKS - 2)
-	MOV32	r2, (SLEEP_TICKS + SLEEP_TICKS / 10 + 64)
+	MOV32	r2, (SLEEP_TICKS + SLEEP_TICKS / 2 + 64)
 	cmp	r0, r1
 	blo	3f
 	cmp	r0, r2

@@ -67,6 +67,26 @@ dabt_st:
 	CHECKREC "dabt-usr spsr", REC_SPSR, 0x3ff, 0x010
 	CHECKREC "dabt-usr cpsr-on-entry", REC_CPSR, 0x3ff, 0x197
 
+	/* a data abort taken while already in ABT mode (the handler's own mode) */
+	cps	#M_ABT
+	EXPECT	3f
+dabt_abt:
+	ldr	r0, [r4]
+3:	cps	#M_SVC
+	CHECKREC "dabt-in-abt vec", REC_VEC, 0xff, EXC_DABT
+	CHECKRECREL "dabt-in-abt lr-insn", REC_LR, dabt_abt, 8
+	CHECKREC "dabt-in-abt spsr", REC_SPSR, 0x3ff, 0x1d7
+	CHECKREC "dabt-in-abt cpsr-on-entry", REC_CPSR, 0x3ff, 0x1d7
+	/* an undefined instruction in UND mode */
+	cps	#M_UND
+	EXPECT	4f
+und_und:
+	udf	#7
+4:	cps	#M_SVC
+	CHECKREC "und-in-und vec", REC_VEC, 0xff, EXC_UND
+	CHECKRECREL "und-in-und lr-insn", REC_LR, und_und, 4
+	CHECKREC "und-in-und spsr", REC_SPSR, 0x3ff, 0x1db
+
 	blx	thumb_aborts
 	bl	mmu_off
 

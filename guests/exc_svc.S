@@ -55,6 +55,16 @@ svc_arm_masked:
 	mrs	r0, cpsr
 	CHECKM	"back in svc mode", r0, 0x1f, M_SVC
 
+	/* SVC from SYS mode (privileged, shares the User registers) */
+	cps	#M_SYS
+	EXPECT	5f
+svc_sys:
+	svc	#2
+5:	cps	#M_SVC
+	CHECKREC "svc-sys vec", REC_VEC, 0xff, EXC_SVC
+	CHECKRECREL "svc-sys lr-insn", REC_LR, svc_sys, 4
+	CHECKREC "svc-sys spsr", REC_SPSR, 0x3ff, 0x1df
+
 	/* 4. SVC in Thumb state. */
 	blx	thumb_svc
 

@@ -136,6 +136,20 @@ main:
 	cmp	r6, #128
 	bne	2b
 	CHECK	"data checksum", r8, 0x8063f700
+	/* atomic increments (LDREX/STREX, retried until STREX succeeds) in that page */
+	MOV32	r4, (L2TAB(3) + 0x3f0)
+	mov	r0, #0
+	str	r0, [r4]
+	mov	r6, #100
+3:	ldrex	r0, [r4]
+	add	r0, r0, #1
+	strex	r1, r0, [r4]
+	cmp	r1, #0
+	bne	3b
+	subs	r6, r6, #1
+	bne	3b
+	ldr	r0, [r4]
+	CHECK	"ldrex/strex counter", r0, 100
 	PROBE	"tables intact", VP, P_READ, 0xa5000002
 	PROBE	"tables intact 2", 0x34000000, P_READ, 0xa500000c
 

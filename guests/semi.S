@@ -5,7 +5,8 @@
  * ABT, UND and IRQ modes, are handled without entering the guest's SVC
  * vector; r1-r12, LR and SPSR of the calling mode are unchanged.  From User
  * mode the same instruction is an ordinary SVC exception.  Calls: SYS_WRITE0,
- * SYS_WRITEC, SYS_OPEN(":tt"), SYS_WRITE, SYS_CLOSE, SYS_CLOCK, SYS_TIME
+ * SYS_WRITEC, SYS_OPEN(":tt"), SYS_WRITE, SYS_CLOSE, SYS_CLOCK, SYS_TIME,
+ * and, with the MMU on, pointers that are virtual addresses mapped elsewhere
  * (SYS_ISTTY is left out: QEMU answers for its own stdout, a pipe or not);
  * exit through SYS_EXIT_EXTENDED (finish).  semi_exit.S checks the exits.
  */
@@ -142,6 +143,48 @@ main:
 	movls	r0, #0
 	CHECK	"time after 2020", r0, 1
 
+	NOTE	"with the MMU on, arguments are virtual addresses"
+	MOV32	r0, s_remapped
+	MOV32	r1, TPAGE(3)
+	mov	r2, #0
+1:	ldrb	r3, [r0, r2]
+	strb	r3, [r1, r2]
+	add	r2, r2, #1
+	cmp	r3, #0
+	bne	1b
+	MOV32	r0, (TPAGE(4) + 0x40)
+	MOV32	r1, 0x30001000
+	str	r1, [r0]		/* SYS_WRITE block: handle, buffer VA, length */
+	CALL3	mmu_base_map, L1_A
+	CALL3	set_l1, L1_A, 0x30000000, (L2TAB(0) | L1_TABLE)
+	CALL3	memzero, L2TAB(0), 0x400
+	CALL3	set_l2, L2TAB(0), 0x30000000, (TPAGE(3) | L2_SMALL | L2_AP(AP_PRIV))
+	CALL3	set_l2, L2TAB(0), 0x30001000, (TPAGE(3) | L2_SMALL | L2_AP(AP_PRIV))
+	CALL3	set_l2, L2TAB(0), 0x30002000, (TPAGE(4) | L2_SMALL | L2_AP(AP_PRIV))
+	CALL3	mmu_on, L1_A
+	mov	r0, #SYS_WRITE0
+	MOV32	r1, 0x30000000
+	svc	#SEMI_SWI
+	mov	r0, #SYS_OPEN
+	MOV32	r1, open_args
+	svc	#SEMI_SWI
+	MOV32	r1, 0x30002040
+	str	r0, [r1]
+	MOV32	r0, 0x30002044
+	MOV32	r1, 0x30001000
+	str	r1, [r0]
+	mov	r1, #17
+	str	r1, [r0, #4]
+	mov	r0, #SYS_WRITE
+	MOV32	r1, 0x30002040
+	svc	#SEMI_SWI
+	mov	r4, r0
+	mov	r0, #SYS_WRITEC
+	MOV32	r1, 0x30001011		/* the newline */
+	svc	#SEMI_SWI
+	CHECK	"sys_write through the mmu", r4, 0
+	bl	mmu_off
+
 	NOTE	"from User mode it is an ordinary SVC"
 	EXPECT	2f, (M_SVC | PSR_A | PSR_I | PSR_F)
 	MOV32	lr, user_semi
@@ -217,5 +260,6 @@ s_write:	.ascii "sys_write to :tt\n"
 		.byte 0
 s_thumb:	.asciz "hello from Thumb state\n"
 s_user:		.asciz "this must not be printed\n"
+s_remapped:	.asciz "printed from a VA\n"
 char_x:		.byte 'x'
 char_nl:	.byte '\n'

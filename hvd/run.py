@@ -129,7 +129,11 @@ def run_vm(config: VmConfig, *, timeout: float | None = None, stats: bool = Fals
     try:
         if console is not None:
             console.start()
-        status = trio.run(_run_async, vm, config, timeout, quit_requested)
+        try:
+            status = trio.run(_run_async, vm, config, timeout, quit_requested)
+        except BaseExceptionGroup as group:
+            # a task of the nursery failed (a port in use, say): report its own error
+            raise _first_leaf(group) from None
     finally:
         if console is not None:
             console.restore()
@@ -145,6 +149,25 @@ def run_vm(config: VmConfig, *, timeout: float | None = None, stats: bool = Fals
         if stats_json:
             Path(stats_json).write_text(json.dumps(report, indent=2) + "\n")
     return status
+
+
+def _first_leaf(group: BaseExceptionGroup) -> BaseException:
+    from hvd.errors import HvdError
+
+    leaves: list[BaseException] = []
+
+    def walk(e: BaseException) -> None:
+        if isinstance(e, BaseExceptionGroup):
+            for sub in e.exceptions:
+                walk(sub)
+        else:
+            leaves.append(e)
+
+    walk(group)
+    for e in leaves:
+        if isinstance(e, HvdError):
+            return e
+    return leaves[0] if leaves else group
 
 
 async def _run_async(vm: VM, config: VmConfig, timeout: float | None,

@@ -102,3 +102,18 @@ def test_version_and_help():
     assert run("--version").stdout.startswith("hvd ")
     r = run("run", "--help")
     assert r.returncode == 0 and "--shadow-sync" in r.stdout
+
+
+def test_port_in_use_is_one_line(spin_elf):
+    import socket
+
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen()
+    port = s.getsockname()[1]
+    try:
+        for opt in ("--gdb", "--serial"):
+            r = run("run", "--kernel", str(spin_elf), opt, f"tcp:127.0.0.1:{port}", "--timeout", "5")
+            assert_one_line_error(r, opt)
+    finally:
+        s.close()

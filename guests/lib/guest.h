@@ -12,6 +12,7 @@
  *   0x104000  L1 translation table B (16 KiB)
  *   0x108000  L2 tables, 1 KiB each (L2TAB(0) .. L2TAB(15))
  *   0x10c000  scratch page for vectors copied to high memory etc.
+ *   0x110000  more L1 tables L1_N(0) .. L1_N(7), 16 KiB each
  *   0x200000  test pages TPAGE(0) .. TPAGE(255), 4 KiB each
  *   0x400000  test sections TSECT(0) .. TSECT(3), 1 MiB each
  * so the guests need 8 MiB of RAM.
@@ -30,6 +31,7 @@
 #define L1_B        (RAM_BASE + 0x104000)
 #define L2TAB(n)    (RAM_BASE + 0x108000 + (n) * 0x400)
 #define SCRATCH     (RAM_BASE + 0x10c000)
+#define L1_N(n)     (RAM_BASE + 0x110000 + (n) * 0x4000)
 #define TPAGE(n)    (RAM_BASE + 0x200000 + (n) * 0x1000)
 #define TSECT(n)    (RAM_BASE + 0x400000 + (n) * 0x100000)
 

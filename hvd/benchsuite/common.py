@@ -3,7 +3,6 @@ timestamped semihosting markers, mode names, and small formatting helpers."""
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -130,14 +129,3 @@ def target_text(ok: bool | None) -> str:
         return "[yellow]n/a[/]"
     return "[green]met[/]" if ok else "[red]missed[/]"
 
-
-class Watchdog:
-    """Runs a callable after ``seconds`` unless cancelled (used to bound subprocess waits)."""
-
-    def __init__(self, seconds: float, fn) -> None:
-        self._t = threading.Timer(seconds, fn)
-        self._t.daemon = True
-        self._t.start()
-
-    def cancel(self) -> None:
-        self._t.cancel()

@@ -72,6 +72,7 @@ def qemu_seconds(iters: int) -> dict[str, Any] | None:
 
     if not qemu_available():
         return None
+
     def timed(n: int) -> tuple[float, int, str]:
         elf = build_guest(GUEST, "vexpress", {"ITERS": n})
         t0 = time.perf_counter()

@@ -10,7 +10,7 @@ applet run inside the shell. The host timestamps each marker as it arrives on th
 
 Linux under hvd is still being brought up: a run that does not reach a marker within the
 deadline is reported as "did not reach the shell within N s", never as a failure of the suite.
-``HVD_BENCH_LINUX_TIMEOUT`` overrides the per-run deadline (default 50 s, 30 s with --quick).
+``HVD_BENCH_LINUX_TIMEOUT`` overrides the per-run deadline (default 45 s, 30 s with --quick).
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ def run_hvd(images: dict[str, Path], initrd: Path, mode: str, timeout: float,
 
 
 def run(quick: bool, console: Console) -> dict[str, Any]:
-    timeout = float(os.environ.get("HVD_BENCH_LINUX_TIMEOUT", "30" if quick else "50"))
+    timeout = float(os.environ.get("HVD_BENCH_LINUX_TIMEOUT", "30" if quick else "45"))
     images = _find_images(console)
     if isinstance(images, str):
         console.print(f"[yellow]linux: {images}[/]")

@@ -25,6 +25,13 @@ Where the vCPU stops:
   access", and gdb steps over the instruction itself, with watchpoints removed, to show the new
   value.
 
+A Unicorn 2.1.4 quirk matters for watchpoints: once a hook has written PC inside ``emu_start``
+(the vCPU enters SVC/BKPT exceptions that way), Unicorn stops syncing PC for memory hooks and
+stops restoring it when a hook ends the slice, until the next ``emu_start``; a watchpoint hit
+later in the same slice would leave PC at the start of its translation block, with registers
+already updated (checked: a store after an SVC, ``--mmu native``). While watchpoints exist, an
+interrupt hook (after the vCPU's own) therefore ends the slice after every such exception.
+
 Resuming from a stop must not stop again at once for the same reason: :attr:`DebugHooks.skip_pc`
 lets the next execution of that one address pass, and :attr:`DebugHooks.suppress_watch` lets a
 single step re-execute a watched access.
@@ -41,7 +48,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
-from unicorn import UC_HOOK_CODE, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
+from unicorn import UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
 from .vcpu import StopReason, VCpu
 
@@ -82,6 +89,7 @@ class DebugHooks:
         self.uc = vcpu.uc
         self._bps: dict[int, _Breakpoint] = {}
         self._wps: dict[tuple[int, int, str], _Watchpoint] = {}
+        self._intr_hook: int | None = None
         #: VA -> PA by the guest's tables (None: unmapped); identity until the VM sets it
         self.translate: Callable[[int], int | None] = lambda va: va
         #: the next time the instruction at this address runs, its breakpoint does not fire
@@ -156,8 +164,19 @@ class DebugHooks:
             for t in types:
                 wp.handles.append(self.uc.hook_add(t, self._on_mem, piece, lo, piece.end - 1))
         self._wps[key] = wp
+        if self._intr_hook is None:
+            self._intr_hook = self.uc.hook_add(UC_HOOK_INTR, self._on_intr)
         self._changed()
         return True
+
+    def _on_intr(self, uc, _intno: int, _ud: object) -> None:
+        # see the module docstring: a fresh emu_start makes Unicorn sync PC again
+        uc.emu_stop()
+
+    def _drop_intr_hook(self) -> None:
+        if self._intr_hook is not None and not self._wps:
+            self.uc.hook_del(self._intr_hook)
+            self._intr_hook = None
 
     def _pieces(self, addr: int, length: int, kind: str, phys: bool) -> list[_Piece] | None:
         pieces: list[_Piece] = []
@@ -181,6 +200,7 @@ class DebugHooks:
             return False
         for h in wp.handles:
             self.uc.hook_del(h)
+        self._drop_intr_hook()
         self._changed()
         return True
 
@@ -207,6 +227,7 @@ class DebugHooks:
                 self.uc.hook_del(h)
         self._bps.clear()
         self._wps.clear()
+        self._drop_intr_hook()
         self.skip_pc = -1
         self.suppress_watch = False
         self._changed()

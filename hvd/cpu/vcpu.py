@@ -62,6 +62,8 @@ STOP_GRACE_S = 0.0002
 MASKED_POLL_NS = 200_000
 #: after a WFI wake-up with the interrupt still masked, step at most this many instructions
 WAKE_STEP_LIMIT = 64
+#: a replayed device access whose step keeps being cut short is retried at most this often
+REPLAY_STEP_TRIES = 100
 
 EXCP_UDEF = 1
 EXCP_SWI = 2
@@ -147,6 +149,7 @@ class VCpu:
         self.idle_ns = 0
         self.icount_estimate = 0
         self.strex_completed = 0
+        self.replay_steps_retried = 0
         self._hooks = [
             self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
@@ -241,13 +244,13 @@ class VCpu:
                 self._on_svc()
             elif intno == EXCP_BKPT:
                 pc = uc.reg_read(UC_ARM_REG_PC)
-                self._take(Exc.PABT, lr_for(Exc.PABT, pc, False), AbortInfo(0x2, pc))
+                self._take_in_hook(Exc.PABT, lr_for(Exc.PABT, pc, False), AbortInfo(0x2, pc))
             elif intno in (EXCP_DATA_ABORT, EXCP_PREFETCH_ABORT):
                 self.mmu.native_abort(intno == EXCP_PREFETCH_ABORT)
             elif intno == EXCP_SMC:
                 # No secure monitor on this GP device model: SMC is undefined here. Unicorn
                 # reports it with PC already past the instruction, which is UND's return link.
-                self._take(Exc.UND, uc.reg_read(UC_ARM_REG_PC))
+                self._take_in_hook(Exc.UND, uc.reg_read(UC_ARM_REG_PC))
             else:
                 self._stop_from_hook(StopReason("error", detail=f"unhandled CPU exception {intno}"))
         except SemihostExit as e:
@@ -275,7 +278,7 @@ class VCpu:
                     r0 = self.semihosting.call(op, arg)
                     uc.reg_write(UC_ARM_REG_R0, r0)
                     return
-        self._take(Exc.SVC, pc)
+        self._take_in_hook(Exc.SVC, pc)
 
     def _on_invalid(self, uc: Uc, _ud: object) -> bool:
         pc = uc.reg_read(UC_ARM_REG_PC)
@@ -285,7 +288,7 @@ class VCpu:
             # instructions, with PC already past them. One core, no events to wait for: they
             # are hints, and execution simply goes on.
             return True
-        self._take(Exc.UND, lr_for(Exc.UND, pc, thumb))
+        self._take_in_hook(Exc.UND, lr_for(Exc.UND, pc, thumb))
         return True
 
     def _after_yield(self, pc: int, thumb: bool) -> bool:
@@ -304,6 +307,15 @@ class VCpu:
     def _take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         self.exceptions_taken += 1
         enter_exception(self.uc, self.cp15, kind, lr, abort)
+
+    def _take_in_hook(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
+        """Exception entry from inside a Unicorn hook. Writing PC there makes Unicorn leave the
+        block and go on at the vector, but it also leaves its 'skip PC sync on exit' flag set
+        until the next emu_start: a later stop inside that run would then leave PC at the start
+        of a block whose instructions already ran. So end the run here; the next slice starts
+        clean at the vector (one emu_start restart, ~25 us, per such exception)."""
+        self._take(kind, lr, abort)
+        self._stop_emu()
 
     def _stop_emu(self) -> None:
         """Ask Unicorn to leave emu_start (see :class:`hvd.boards.bus.Bus` on replays)."""
@@ -520,7 +532,7 @@ class VCpu:
         self.clock.run_due()
         if not self._deliver_interrupts():
             self.wfi = False
-            self._run_slice(count=1)
+            self.step_current_instruction()
         with self._cv:
             self._step_requested = 0
             if self.stop_reason is None:
@@ -715,9 +727,7 @@ class VCpu:
             # the record, then go on
             replay, bus.replay = bus.replay, None
             if err is None:
-                bus.filter_replay = replay
-                self.step_current_instruction()
-                bus.filter_replay = None
+                self._finish_replayed(replay)
         serviced = False
         if self.mmu.pending_service:
             self.mmu.service()
@@ -734,6 +744,28 @@ class VCpu:
         # Unicorn returned by itself: WFI (PC is past it), or an alarm whose kick was consumed.
         if self._previous_is_wfi():
             self.wfi = True
+
+    def _finish_replayed(self, replay: tuple[int, int, bool, int]) -> None:
+        """Run the instruction whose device access saw the stop request once more, answering
+        that access from the record. The step is a slice of its own: the alarm can cut it short
+        too (a deadline that was already due when it began), after the recorded access has
+        been answered and with PC still on the instruction; then it is stepped again with the
+        same record until PC has moved. A stop reason that the device access itself set
+        (poweroff, reset) belongs to the interrupted slice and survives the step."""
+        uc = self.uc
+        bus = self._bus
+        pc = uc.reg_read(UC_ARM_REG_PC)
+        reason = self._hook_stop
+        parked_for = self.stop_reason
+        for _ in range(REPLAY_STEP_TRIES):
+            bus.filter_replay = replay
+            self.step_current_instruction()
+            bus.filter_replay = None
+            if uc.reg_read(UC_ARM_REG_PC) != pc or self.stop_reason is not parked_for:
+                break
+            self.replay_steps_retried += 1
+        if reason is not None and self._hook_stop is None:
+            self._hook_stop = reason
 
     def _previous_is_wfi(self) -> bool:
         uc = self.uc

@@ -175,7 +175,7 @@ class BaseMmu:
             else:  # BKPT-like debug event
                 info = AbortInfo(FSR_DEBUG, pc)
             self.stats.guest_faults += 1
-            vcpu._take(Exc.PABT, pc + 4, info)
+            vcpu._take_in_hook(Exc.PABT, pc + 4, info)
             return
         acc = vcpu.decode_current_access()
         info = None
@@ -200,7 +200,7 @@ class BaseMmu:
             info = AbortInfo(FSR_ALIGNMENT, 0)
         if info.fsr & 0xF != FSR_ALIGNMENT:
             self.stats.guest_faults += 1
-        vcpu._take(Exc.DABT, pc + 8, info)
+        vcpu._take_in_hook(Exc.DABT, pc + 8, info)
 
     def unmapped_abort(self, errno: int) -> bool:
         """Unicorn stopped on an access to an unmapped physical address (native mode)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shutil
 import signal
 import socket
 import struct
@@ -151,7 +152,6 @@ def test_watchpoints_report_old_and_new_values(guest: Guest, hvd_mmu: Hvd):
 
 
 def test_breakpoints_do_not_change_guest_code(guest: Guest, hvd: Hvd):
-    code = guest.elf.read_bytes()
     out = gdb_batch(guest.elf, hvd.port, [
         "break *sum_loop",
         "hbreak *arm_loop",
@@ -174,11 +174,10 @@ def test_breakpoints_do_not_change_guest_code(guest: Guest, hvd: Hvd):
     assert value(out, 2) == f"0x{expect:x}"
     m = re.search(r"<sum_loop>:\s+0x([0-9a-f]{8})", out)
     assert m and int(m.group(1), 16) == words[(guest.sym["sum_loop"] - guest.sym["_start"]) // 4]
-    del code
 
 
 def _code_words(guest: Guest) -> list[int]:
-    objcopy = GDB and __import__("shutil").which("arm-none-eabi-objcopy")
+    objcopy = shutil.which("arm-none-eabi-objcopy") or "arm-none-eabi-objcopy"
     raw = subprocess.run([objcopy, "-O", "binary", "-j", ".text", str(guest.elf), "/dev/stdout"],
                          capture_output=True, check=True).stdout
     n = (guest.sym["code_end"] - guest.sym["_start"]) // 4

@@ -12,6 +12,7 @@ must equal QEMU's (vexpress-a9, the referee) line for line. Ids read
   mmu_perm    PL1/PL0 permissions in both orders, LDRT/STRT, XN and PL1-only code (IFSR/IFAR)
   mmu_domain  domains: DACR no access / client / manager changes without TLB ops
   mmu_asid    ASID switches with nG entries and no TLB ops, TLBIASID, TLBIMVA+ASID, TLBIALL
+  mmu_asid8   eight address spaces round robin, TLBIASID of inactive ones, ASID reuse
   mmu_sizes   supersections and large pages, their permissions and XN
   mmu_split   TTBCR.N = 0, 1, 2 with TTBR1
   mmu_alias   tables edited through alias mappings of the table pages
@@ -31,6 +32,7 @@ MMU_GUESTS = [
     "mmu_perm",
     "mmu_domain",
     "mmu_asid",
+    "mmu_asid8",
     "mmu_sizes",
     "mmu_split",
     "mmu_alias",

@@ -86,18 +86,20 @@ def fresh(ram: FakeRam, rg: Regs, va: int, pl: int) -> tuple[int, int] | None:
 
 
 def check_all(sh: ShadowTables, model: ModelTlb, ram: FakeRam, rg: Regs, strict: bool) -> int:
-    asid = rg.contextidr & 0xFF
+    """Look every VA up in every address space (not only the current one)."""
     hits = 0
-    for va in VAS:
-        for pl in (PL0, PL1):
-            hit = sh.lookup(va, asid, pl, rg.dacr)
-            if hit is None:
-                continue
-            hits += 1
-            allowed = {m.answer(va, pl, rg.dacr) for m in model.matching(va, asid)}
-            assert hit in allowed, (hex(va), pl, asid, hit, allowed, sh.entry(va, asid))
-            if strict:
-                assert hit == fresh(ram, rg, va, pl), (hex(va), pl, hit, sh.entry(va, asid))
+    for asid in TTBR0_OF_ASID:
+        view = Regs(**{**rg.kw(), "contextidr": asid})
+        for va in VAS:
+            for pl in (PL0, PL1):
+                hit = sh.lookup(va, asid, pl, rg.dacr)
+                if hit is None:
+                    continue
+                hits += 1
+                allowed = {m.answer(va, pl, rg.dacr) for m in model.matching(va, asid)}
+                assert hit in allowed, (hex(va), pl, asid, hit, allowed, sh.entry(va, asid))
+                if strict:
+                    assert hit == fresh(ram, view, va, pl), (hex(va), pl, asid, hit)
     return hits
 
 
@@ -133,9 +135,12 @@ def run(data: st.DataObject, ram: FakeRam, required_ops: bool) -> None:
     pending = False  # an edit not (yet) followed by its TLB operations
     for _ in range(data.draw(st.integers(5, 40))):
         action = data.draw(st.sampled_from(
-            ["fill"] * 6 + ["edit", "edit", "switch", "dacr", "op"]))
+            ["fill"] * 6 + ["edit", "edit", "switch", "switch", "dacr", "op"]))
         if action == "fill":
-            va = data.draw(st.sampled_from(VAS)) | data.draw(st.sampled_from([0, 0x3FC]))
+            pool = VAS
+            if data.draw(st.booleans()):  # mostly VAs that do translate, so entries pile up
+                pool = [v for v in VAS if fresh(ram, rg, v, PL1) is not None] or VAS
+            va = data.draw(st.sampled_from(pool)) | data.draw(st.sampled_from([0, 0x3FC]))
             access = data.draw(st.sampled_from([R, W, X]))
             pl = data.draw(st.sampled_from([PL0, PL1]))
             r = sh.translate(va, access, pl, read32=ram.read32, **rg.kw())
@@ -149,10 +154,13 @@ def run(data: st.DataObject, ram: FakeRam, required_ops: bool) -> None:
                 ok = {m.answer(va, pl, rg.dacr) for m in model.matching(va, rg.contextidr)}
                 assert r in ok, (hex(va), r, ok)
         elif action == "edit":
-            if data.draw(st.booleans()):
-                addr, word = data.draw(st.sampled_from(DESC_L1)), data.draw(l1_word())
+            in_use = sorted({a for m in model.live for a in m.sources})
+            if in_use and data.draw(st.booleans()):
+                addr = data.draw(st.sampled_from(in_use))  # a descriptor something came from
             else:
-                addr, word = data.draw(st.sampled_from(DESC_L2)), data.draw(l2_word())
+                addr = data.draw(st.sampled_from(DESC_L1 + DESC_L2))
+            is_l1 = any(b <= addr < b + 0x4000 for b in (L1_A, L1_B, L1_K))
+            word = data.draw(l1_word() if is_l1 else l2_word())
             ram.write32(addr, word)
             affected = [m for m in model.live if addr in m.sources]
             if required_ops:

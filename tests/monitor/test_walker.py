@@ -300,3 +300,13 @@ def test_fault_fsr_encoding_uses_bit_10_for_fs4() -> None:
     f = Fault(0x16, 3, True, False, 0x1000)
     assert f.dfsr() == 0x400 | 0x6 | 0x30 | 0x800
     assert f.ifsr() == 0x400 | 0x6 | 0x30
+
+
+def test_codes_the_walker_never_produces_still_encode() -> None:
+    """Alignment (0x1) and synchronous external abort (0x8) come from the caller, not a walk."""
+    from hvd.monitor.walker import FS_ALIGNMENT, FS_EXTERNAL
+
+    assert Fault(FS_ALIGNMENT, 0, False, False, 0x1001).dfsr() == 0x001
+    assert Fault(FS_EXTERNAL, 0, True, False, 0x4800_0000).dfsr() == 0x808
+    assert Fault(FS_EXTERNAL, 0, False, True, 0x4800_0000).ifsr() == 0x008
+    assert "alignment" in repr(Fault(FS_ALIGNMENT, 0, False, False, 0))
