@@ -635,6 +635,7 @@ class VCpu:
         raw = self.read_virt(pc, 4)
         if raw is None:
             return
+        rt2 = -1  # STREXD: the register holding the high word
         if thumb:
             hw1, hw2 = struct.unpack("<HH", raw)
             if (hw1 & 0xFFF0) == 0xE840:  # STREX T1
@@ -643,6 +644,9 @@ class VCpu:
             elif (hw1 & 0xFFF0) == 0xE8C0 and (hw2 & 0xF0) in (0x40, 0x50):  # STREXB/H
                 rn, rt, rd = hw1 & 15, hw2 >> 12, hw2 & 15
                 size, addr_off = (1 if (hw2 & 0xF0) == 0x40 else 2), 0
+            elif (hw1 & 0xFFF0) == 0xE8C0 and (hw2 & 0xF0) == 0x70:  # STREXD T1
+                rn, rt, rt2, rd = hw1 & 15, hw2 >> 12, (hw2 >> 8) & 15, hw2 & 15
+                size, addr_off = 8, 0
             else:
                 return
             length = 4
@@ -651,14 +655,16 @@ class VCpu:
             if (w >> 28) == 0xF or (w & 0x0F900FF0) != 0x01800F90:
                 return
             op = (w >> 21) & 3  # 0 STREX, 1 STREXD, 2 STREXB, 3 STREXH
-            if op == 1:
-                return  # STREXD: two registers; left to the normal retry
             rn, rd, rt = (w >> 16) & 15, (w >> 12) & 15, w & 15
             size, addr_off, length = (4, 0, 4) if op == 0 else ((1 if op == 2 else 2), 0, 4)
-        if 15 in (rn, rt, rd):
+            if op == 1:  # STREXD: Rt and Rt+1, one 64-bit store (QEMU: a 64-bit cmpxchg)
+                rt2, size = rt + 1, 8
+        if 15 in (rn, rt, rd, rt2):
             return
         addr = (uc.reg_read(UC_ARM_REG_R0 + rn) if rn < 13 else uc.reg_read(_RN_REGS[rn])) + addr_off
         value = uc.reg_read(UC_ARM_REG_R0 + rt) if rt < 13 else uc.reg_read(_RN_REGS[rt])
+        if rt2 >= 0:
+            value |= (uc.reg_read(UC_ARM_REG_R0 + rt2) if rt2 < 13 else uc.reg_read(_RN_REGS[rt2])) << 32
         mem = self.read_virt(addr & 0xFFFFFFFF, size)
         if mem is None or int.from_bytes(mem, "little") != value & ((1 << (8 * size)) - 1):
             return

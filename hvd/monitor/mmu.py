@@ -286,7 +286,7 @@ class ShadowMmu(BaseMmu):
         wp = self._wp_pages
         if sctlr & 1:
             if wp is not None:
-                root = (ttbr0 & 0xFFFFC000, ttbr1 & 0xFFFFC000, ttbcr & 0x37)
+                root = (ttbr0 & 0xFFFFC000, ttbr1 & 0xFFFFC000, (ttbcr & 0x37) | (sctlr & 0x30000000))
                 if root != self._root:
                     self._switch_root(root)
             shadow = self.shadow
@@ -317,6 +317,15 @@ class ShadowMmu(BaseMmu):
             if kind == "rom":
                 perms &= ~W
         pa4k = pa >> 12
+        if pl and wp is None:
+            key = (vaddr >> 12, pa4k)
+            if key not in self._scanned:
+                if access == UC_MEM_FETCH:
+                    self._scan(vaddr & ~0xFFF, pa & ~0xFFF, key)
+                else:
+                    # Unicorn would use this answer for instruction fetches too, without asking
+                    # again: keep X back until the page has been scanned by a real fetch fill
+                    perms &= ~X
         if perms & W and (pa4k in self._code_pages or (wp is not None and pa4k in wp)):
             if access == UC_MEM_WRITE:
                 self._trap_write(pa, vaddr)
@@ -328,10 +337,6 @@ class ShadowMmu(BaseMmu):
                 self._writable[pa4k] = {vaddr}
             else:
                 s.add(vaddr)
-        if access == UC_MEM_FETCH and pl and wp is None:
-            key = (vaddr >> 12, pa4k)
-            if key not in self._scanned:
-                self._scan(vaddr & ~0xFFF, pa & ~0xFFF, key)
         if not perms & acc:
             # permission fault from a cached entry: walk again for the exact fault
             r = self.walk_current(vaddr, acc, pl)
@@ -344,7 +349,8 @@ class ShadowMmu(BaseMmu):
 
     # -- wp policy: one shadow per translation regime, table pages write-protected --------------
     def _switch_root(self, root: tuple[int, int, int]) -> None:
-        """wp sync: the shadow belongs to the tables it was built from (TTBR0, TTBR1, TTBCR).
+        """wp sync: the shadow belongs to the tables it was built from (TTBR0, TTBR1, TTBCR, and
+        SCTLR.AFE/TRE, which change how descriptors read).
         Entries are only dropped when their descriptors change, so a switch to other tables
         (or back) selects another shadow instead of invalidating anything."""
         self.stats.context_switches += 1
@@ -506,13 +512,16 @@ class ShadowMmu(BaseMmu):
             self.stats.scanned_pages += 1
             found = {op.addr: op for op in _tlb_ops_in(data, va_page)}
             for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000]:
-                if va not in found:
+                old = self._hooks[va][1]
+                if va not in found or found[va].raw != old.raw:
                     h, _ = self._hooks.pop(va)
                     self.vcpu.uc.hook_del(h)
                     self.stats.hooks -= 1
             for va, op in found.items():
                 if va not in self._hooks:
                     self._add_hook(op)
+            # blocks translated before the hooks changed must not run on without them
+            self.vcpu.uc.ctl_remove_cache(va_page, va_page + 0x1000)
 
     def _add_hook(self, op) -> None:
         if op.addr in self._hooks:

@@ -25,8 +25,22 @@ PORTABLE = ["exc_svc", "exc_undef", "exc_abort", "exc_align", "exc_return"]
 HVD_ONLY_GUESTS = ["exc_extabort"]
 
 
-@pytest.mark.parametrize("mode", ALL_MODES)
-@pytest.mark.parametrize("guest", PORTABLE)
+# Unicorn 2.1.4 raises no alignment faults (neither for SCTLR.A nor for unaligned LDM/STRD);
+# hvd does not model them. The guest stays in the suite: QEMU checks it, and the hvd runs are
+# expected to fail until Unicorn grows the check (strict: a pass would be news worth seeing).
+ALIGN_XFAIL = pytest.mark.xfail(reason="Unicorn 2.1.4 raises no alignment faults", strict=True)
+
+
+def _cases() -> list:
+    out = []
+    for guest in PORTABLE:
+        for mode in ALL_MODES:
+            marks = [ALIGN_XFAIL] if guest == "exc_align" and mode != "qemu" else []
+            out.append(pytest.param(guest, mode, marks=marks, id=f"{guest}-{mode}"))
+    return out
+
+
+@pytest.mark.parametrize("guest, mode", _cases())
 def test_exception_guest(guests: GuestRunner, guest: str, mode: str) -> None:
     check_portable(guests, guest, mode)
 
