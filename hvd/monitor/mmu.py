@@ -62,6 +62,22 @@ def is_unprivileged_ldst(word: int, thumb: bool) -> bool:
     return (word & 0x0F2000F0) in (0x002000B0, 0x002000D0, 0x002000F0)
 
 
+class _Entry:
+    """The (paddr, perms) answer of a fill, reused for every fill."""
+
+    __slots__ = ("paddr", "perms")
+
+    def __init__(self) -> None:
+        self.paddr = 0
+        self.perms = 0
+
+
+_TLB_FILL_CFUNC = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p, ctypes.c_uint64, ctypes.c_int,
+                                   ctypes.c_void_p, ctypes.c_void_p)
+_PACK_ENTRY = struct.Struct("<QI").pack
+_memmove = ctypes.memmove
+
+
 class HookedOp:
     """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
 
@@ -254,6 +270,9 @@ class ShadowMmu(BaseMmu):
         self._writable: dict[int, set[int]] = {}
         self._traps: list[tuple[int, bytes, int]] = []
         self._stepping = False
+        #: PC -> is the privileged instruction there an LDRT-class access (cleared whenever a
+        #: guest code page changes)
+        self._unpriv_pc: dict[int, bool] = {}
         ram = bus.ram[0]
         self._ddr_lo = ram.base
         self._ddr_hi = ram.end
@@ -261,7 +280,31 @@ class ShadowMmu(BaseMmu):
     def install(self, vcpu) -> None:
         super().install(vcpu)
         vcpu.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
-        self._hook = vcpu.uc.hook_add(UC_HOOK_TLB_FILL, self._fill)
+        # The fill hook is registered with a raw ctypes callback: the binding's wrapper (an
+        # exception guard, a ctypes pointer dereference and a struct view per call) costs about
+        # as much as the monitor's own work on a shadow hit.
+        self._entry = _Entry()
+        self._fill_cb = _TLB_FILL_CFUNC(self._fill_raw)
+        self._hook = ctypes.c_size_t()
+        err = uclib.uc_hook_add(vcpu.uc._uch, ctypes.byref(self._hook), UC_HOOK_TLB_FILL,
+                                ctypes.cast(self._fill_cb, ctypes.c_void_p), None,
+                                ctypes.c_uint64(1), ctypes.c_uint64(0))
+        if err:
+            raise RuntimeError(f"uc_hook_add(UC_HOOK_TLB_FILL) failed: {err}")
+
+    def _fill_raw(self, _uch, vaddr: int, access: int, entry_ptr: int, _ud) -> bool:
+        e = self._entry
+        try:
+            ok = self._fill(None, vaddr, access, e, None)
+        except BaseException as exc:  # a monitor bug: stop this VM, never the process
+            uc = self.vcpu.uc
+            if uc._hook_exception is None:
+                uc._hook_exception = exc
+            uc.emu_stop()
+            return False
+        if ok:
+            _memmove(entry_ptr, _PACK_ENTRY(e.paddr, e.perms), 12)
+        return ok
 
     def reset(self) -> None:
         self.shadow.clear()
@@ -276,6 +319,7 @@ class ShadowMmu(BaseMmu):
         self._code_pages.clear()
         self._writable.clear()
         self._traps.clear()
+        self._unpriv_pc.clear()
         self.flush_unicorn_tlb()
 
     # -- the fill hook: the hardware walking the shadow ---------------------------------------
@@ -382,6 +426,14 @@ class ShadowMmu(BaseMmu):
         the one case where they differ, so look at the instruction (its page is in the shadow:
         it is being executed)."""
         pc = self.state.pc
+        known = self._unpriv_pc.get(pc)
+        if known is not None:
+            return known
+        result = self._decode_unprivileged(pc, cpsr, ctx, dacr)
+        self._unpriv_pc[pc] = result
+        return result
+
+    def _decode_unprivileged(self, pc: int, cpsr: int, ctx: int, dacr: int) -> bool:
         hit = self.shadow.lookup(pc, ctx & 0xFF, 1, dacr | 0x55555555)
         if hit is None:
             return False
@@ -480,6 +532,7 @@ class ShadowMmu(BaseMmu):
                 elif flush:
                     self.flush_unicorn_pages(flush)
                 if (page >> 12) in self._code_pages:
+                    self._unpriv_pc.clear()
                     self._rescan(page)
             if self._wp_pages is not None and (page >> 12) in self._wp_pages:
                 if not any(sh.is_table_page(page) for sh in self._shadows.values()):

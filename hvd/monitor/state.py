@@ -2,14 +2,16 @@
 
 The monitor never caches TTBRx/TTBCR/DACR/CONTEXTIDR/SCTLR across fills: it reads them from
 Unicorn when it needs them, so a guest that changes them without a TLB operation is still
-translated the way the architecture says. Reading them one by one through the Python binding
-costs about 2.5 us each; this reads CPSR and all six CP15 registers with one
-``uc_reg_read_batch`` call into preallocated buffers (about 3 us in all).
+translated the way the architecture says. Through the Python binding each register costs about
+2.5 us; this reads CPSR, PC and the six CP15 registers with one ``uc_reg_read_batch`` call into
+one preallocated buffer (a raw ctypes function, no argument conversion) and decodes the buffer
+with a single ``struct.unpack_from``.
 """
 
 from __future__ import annotations
 
 import ctypes
+import struct
 
 from unicorn import Uc
 from unicorn.arm_const import UC_ARM_REG_CP_REG, UC_ARM_REG_CPSR, UC_ARM_REG_PC
@@ -19,36 +21,46 @@ from unicorn.unicorn_py3.unicorn import uclib
 from hvd.cpu.arm import CP15_CONTEXTIDR, CP15_DACR, CP15_SCTLR, CP15_TTBCR, CP15_TTBR0, CP15_TTBR1
 
 _ORDER = (CP15_SCTLR, CP15_TTBR0, CP15_TTBR1, CP15_TTBCR, CP15_DACR, CP15_CONTEXTIDR)
+_N = len(_ORDER) + 2
+_CP_SIZE = ctypes.sizeof(UcRegCP)
+_VAL_OFF = UcRegCP.val.offset
+
+
+class _Buffers(ctypes.Structure):
+    _fields_ = [("cpsr", ctypes.c_uint64), ("pc", ctypes.c_uint64),
+                ("cp", UcRegCP * len(_ORDER))]
+
+
+# cpsr, pc, then the 'val' field of each CP register struct (little-endian host)
+_FMT = "<QQ" + "".join(f"{_VAL_OFF + (i * _CP_SIZE) - (i and (_VAL_OFF + (i - 1) * _CP_SIZE + 8)) }xQ" if i else f"{_VAL_OFF}xQ"
+                       for i in range(len(_ORDER)))
+_UNPACK = struct.Struct(_FMT).unpack_from
+_raw_batch = ctypes.CDLL(uclib._name).uc_reg_read_batch
+_raw_batch.restype = ctypes.c_int
 
 
 class StateReader:
-    __slots__ = ("_uch", "_ids", "_vals", "_n", "_cpsr", "_pc", "_regs", "_fn")
+    __slots__ = ("_uch", "_ids", "_vals", "_buf", "_view", "pc")
 
     def __init__(self, uc: Uc) -> None:
         self._uch = uc._uch
-        n = len(_ORDER) + 2
-        self._n = n
-        self._ids = (ctypes.c_int * n)(UC_ARM_REG_CPSR, UC_ARM_REG_PC,
-                                        *([UC_ARM_REG_CP_REG] * (n - 2)))
-        self._cpsr = ctypes.c_uint64()
-        self._pc = ctypes.c_uint64()
-        self._regs = [UcRegCP() for _ in _ORDER]
-        for reg, (crn, crm, opc1, opc2) in zip(self._regs, _ORDER):
+        self._buf = _Buffers()
+        for reg, (crn, crm, opc1, opc2) in zip(self._buf.cp, _ORDER):
             reg.cp, reg.is64, reg.sec = 15, 0, 0
             reg.crn, reg.crm, reg.opc1, reg.opc2 = crn, crm, opc1, opc2
-        self._vals = (ctypes.c_void_p * n)(ctypes.addressof(self._cpsr), ctypes.addressof(self._pc),
-                                           *[ctypes.addressof(r) for r in self._regs])
-        self._fn = uclib.uc_reg_read_batch
-
-    @property
-    def pc(self) -> int:
-        """PC as of the last :meth:`read`."""
-        return self._pc.value & 0xFFFFFFFF
+        base = ctypes.addressof(self._buf)
+        addrs = [base + _Buffers.cpsr.offset, base + _Buffers.pc.offset]
+        addrs += [base + _Buffers.cp.offset + i * _CP_SIZE for i in range(len(_ORDER))]
+        self._ids = (ctypes.c_int * _N)(UC_ARM_REG_CPSR, UC_ARM_REG_PC, *([UC_ARM_REG_CP_REG] * len(_ORDER)))
+        self._vals = (ctypes.c_void_p * _N)(*addrs)
+        self._view = memoryview(self._buf).cast("B")
+        #: PC as of the last :meth:`read`
+        self.pc = 0
 
     def read(self) -> tuple[int, int, int, int, int, int, int]:
-        """(cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, contextidr)"""
-        self._fn(self._uch, self._ids, self._vals, self._n)
-        r = self._regs
-        return (self._cpsr.value & 0xFFFFFFFF, r[0].val & 0xFFFFFFFF, r[1].val & 0xFFFFFFFF,
-                r[2].val & 0xFFFFFFFF, r[3].val & 0xFFFFFFFF, r[4].val & 0xFFFFFFFF,
-                r[5].val & 0xFFFFFFFF)
+        """(cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, contextidr); also updates :attr:`pc`."""
+        _raw_batch(self._uch, self._ids, self._vals, _N)
+        cpsr, pc, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = _UNPACK(self._view)
+        self.pc = pc & 0xFFFFFFFF
+        return (cpsr & 0xFFFFFFFF, sctlr & 0xFFFFFFFF, ttbr0 & 0xFFFFFFFF, ttbr1 & 0xFFFFFFFF,
+                ttbcr & 0xFFFFFFFF, dacr & 0xFFFFFFFF, ctx & 0xFFFFFFFF)

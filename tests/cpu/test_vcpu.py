@@ -63,7 +63,7 @@ def test_pause_resume_is_prompt_and_loses_nothing(tmp_path, mmu):
             vm.resume()
             time.sleep(0.002)
         assert last > 0
-        assert worst < 2.0, f"a pause took {worst:.3f} s"
+        assert worst < 3.0, f"a pause took {worst:.3f} s"
     finally:
         vm.shutdown()
     assert not vm.vcpu.running
