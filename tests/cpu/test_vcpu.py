@@ -181,3 +181,81 @@ def test_uart_output_survives_many_stops(tmp_path):
     assert len(seq) > 1000
     bad = [i for i in range(1, len(seq)) if (seq[i] - 0x30) % 64 != (seq[i - 1] - 0x30 + 1) % 64]
     assert not bad, f"{len(bad)} characters out of sequence (first at {bad[0]}: {seq[bad[0]-3:bad[0]+3]!r})"
+
+
+MIDR = r"""
+    mrc p15, 0, r4, c0, c0, 0      @ MIDR
+    ldr r1, =block
+    str r4, [r1, #4]
+    mov r0, #0x20                  @ SYS_EXIT_EXTENDED with the MIDR's revision/variant bits
+    and r4, r4, #0x00f0000f
+    orr r4, r4, r4, lsr #16        @ r3p2 -> 0x32
+    and r4, r4, #0xff
+    str r4, [r1, #4]
+    svc 0x123456
+    b .
+block: .word 0x20026, 0
+"""
+
+
+def test_cpu_identifies_as_dm3730_cortex_a8_r3p2(tmp_path):
+    elf = assemble(tmp_path, MIDR)
+    r = subprocess.run([str(Path(".venv/bin/hvd")), "run", "--kernel", str(elf), "--semihosting",
+                        "--serial", "none", "--timeout", "20"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0x32, r.stderr  # MIDR 0x413FC082: variant 3, revision 2
+
+
+def test_unmodeled_device_register_reads_zero_and_is_logged_once(tmp_path, caplog):
+    import logging
+
+    src = """
+    ldr r1, =0x48ff0000     @ inside the L4-Core window, no model there
+    ldr r2, [r1]
+    ldr r2, [r1]
+    str r2, [r1, #4]
+    mov r5, #0x77
+    b .
+"""
+    vm = make_vm(assemble(tmp_path, src))
+    with caplog.at_level(logging.DEBUG, logger="hvd.bus"):
+        vm.start()
+        time.sleep(0.5)
+        vm.pause()
+    from unicorn.arm_const import UC_ARM_REG_R5
+    assert vm.vcpu.uc.reg_read(UC_ARM_REG_R5) == 0x77  # no abort: reads as zero, writes ignored
+    assert vm.vcpu.uc.reg_read(UC_ARM_REG_R2) == 0
+    vm.shutdown()
+    reads = [r for r in caplog.records if "0x48ff0000" in r.getMessage() and "read" in r.getMessage()]
+    assert len(reads) == 1
+
+
+BANNER_THEN_IDLE = """
+    ldr r1, =0x49020000
+    ldr r4, =msg
+1:  ldrb r3, [r4], #1
+    cmp r3, #0
+    beq 3f
+2:  ldr r2, [r1, #0x14]
+    tst r2, #0x20
+    beq 2b
+    strb r3, [r1]
+    b 1b
+3:  cpsid if
+4:  wfi
+    b 4b
+msg: .asciz "guest-ready\\r\\n"
+"""
+
+
+def test_stdio_console_ctrl_a_x_quits(tmp_path):
+    pexpect = pytest.importorskip("pexpect")
+    elf = assemble(tmp_path, BANNER_THEN_IDLE)
+    child = pexpect.spawn(str(Path(".venv/bin/hvd").resolve()), ["run", "--kernel", str(elf), "--timeout", "30"],
+                          timeout=20)
+    child.expect("guest-ready")  # the terminal is in raw mode by now
+    child.send("\x01h")
+    child.expect("exit hvd")
+    child.send("\x01x")
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
