@@ -48,6 +48,7 @@ from capstone import arm as csarm
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 
 from .access import decode_access, first_address_in_page
+from .nextpc import next_pc
 from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
 from .exceptions import AbortInfo, Exc, enter_exception, lr_for
 from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
@@ -532,7 +533,11 @@ class VCpu:
         self.clock.run_due()
         if not self._deliver_interrupts():
             self.wfi = False
-            self.step_current_instruction()
+            # A debugger step must stop after one instruction wherever it goes (a branch never
+            # reaches an 'until' address), so it uses Unicorn's instruction count. Unicorn adds
+            # its counting hook without retranslating, so drop the translations first.
+            self.uc.ctl_flush_tb()
+            self._run_slice(count=1)
         with self._cv:
             self._step_requested = 0
             if self.stop_reason is None:
@@ -676,21 +681,39 @@ class VCpu:
         self.strex_completed += 1
 
     def step_current_instruction(self) -> None:
-        """Execute exactly the instruction at PC (Unicorn's 'until' = the next address); used by
-        the monitor to let a trapped write complete before it protects the page again."""
+        """Execute exactly the instruction at PC (Unicorn's 'until' = the address executed next);
+        used by the monitor to let a trapped write complete before it protects the page again,
+        by the replay of a device access, and to find the moment a guest unmasks interrupts."""
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
-        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        thumb = bool(cpsr & CPSR_T)
+        raw = self.read_virt(pc, 4)
+        if raw is None and thumb:
+            raw = self.read_virt(pc, 2)  # a 16-bit instruction at the end of a mapped page
         size = 4
         if thumb:
-            raw = self.read_virt(pc, 2)
-            hw = int.from_bytes(raw, "little") if raw else 0
+            hw = int.from_bytes(raw[:2], "little") if raw else 0
             size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
-        # Unicorn checks 'until' only when it translates: drop the cached block holding PC so
-        # the new translation stops right after this instruction (and the one starting at the
-        # next address, which may be cached from an earlier translation, is dropped too).
+        until = pc + size
+        if raw is not None:
+            target = next_pc(raw, pc, thumb, cpsr, lambda r: uc.reg_read(_CS_TO_UC[r]), self._read_word)
+            if target is not None and target != pc:
+                until = target
+        # Unicorn checks 'until' only when it translates: drop the cached blocks holding PC and
+        # the one starting at 'until' (a branch target), so the new translations stop there.
         uc.ctl_remove_cache(pc, pc + size + 4)
-        self._run_slice(until=pc + size)
+        if until != pc + size:
+            uc.ctl_remove_cache(until, until + 4)
+        self._run_slice(until=until)
+        if until != pc + size:
+            # a block that starts at 'until' was translated as "stop here"; Unicorn only drops
+            # the one ending there, and this one would stop every later run at the target
+            uc.ctl_remove_cache(until, until + 4)
+
+    def _read_word(self, va: int) -> int | None:
+        raw = self.read_virt(va, 4)
+        return None if raw is None else int.from_bytes(raw, "little")
 
     def _run_slice(self, count: int = 0, until: int = UNTIL) -> None:
         uc = self.uc
