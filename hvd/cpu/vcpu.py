@@ -59,6 +59,9 @@ UNTIL = 0xFFFFFFFE  # never reached: guests do not execute at 0xFFFFFFFE
 KICK_RETRY_S = 0.001
 #: how long the alarm lets the vCPU stop itself at a device access before stopping it from outside
 STOP_GRACE_S = 0.0002
+#: the alarm stops the vCPU from outside only after it has used this much CPU time since its
+#: last device access ended (see _past_device_access)
+ACCESS_GAP_NS = 20_000
 #: while an interrupt is pending but masked, poll this often for the guest to unmask it
 MASKED_POLL_NS = 200_000
 #: after a WFI wake-up with the interrupt still masked, step at most this many instructions
@@ -466,15 +469,37 @@ class VCpu:
                 with cv:
                     cv.wait(STOP_GRACE_S)
                 with self._emu_lock:
-                    if self._in_emu and self._slice_seq == seq:
+                    if self._in_emu and self._slice_seq == seq and self._past_device_access():
                         self._stop_emu()
             with cv:
                 if self._kick_pending or (self._slice_deadline is not None and time.monotonic() >= self._slice_deadline):
                     cv.wait(KICK_RETRY_S)
 
+    def _past_device_access(self) -> bool:
+        """Whether the vCPU has run on since its last device access ended. Between the end of a
+        device callback and Unicorn's stop check after that access no Python code runs, so an
+        access that a stop from outside lands behind is not recorded and runs again (a character
+        printed twice, a FIFO popped twice). A thread the OS takes off the CPU right after the
+        callback stays in that gap for as long as it waits, longer than any grace period: the
+        vCPU thread's CPU clock tells whether it has moved on."""
+        bus = self._bus
+        clk = bus.cpu_clock
+        if clk is None:
+            return True
+        try:
+            return time.clock_gettime_ns(clk) - bus.access_end_cpu_ns >= ACCESS_GAP_NS
+        except OSError:
+            return True
+
     # ------------------------------------------------------------------------------------------
     # the run loop (vCPU thread)
     def _thread_main(self) -> None:
+        bus = getattr(self, "_bus", None)
+        if bus is not None:
+            try:
+                bus.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
+            except (AttributeError, OSError):  # not on this platform: stop without the check
+                bus.cpu_clock = None
         try:
             self._loop()
         except BaseException as exc:  # noqa: BLE001 - a vCPU must not take the process down
