@@ -187,10 +187,16 @@ MIDR = r"""
     mrc p15, 0, r4, c0, c0, 0      @ MIDR
     ldr r1, =block
     str r4, [r1, #4]
-    mov r0, #0x20                  @ SYS_EXIT_EXTENDED with the MIDR's revision/variant bits
-    and r4, r4, #0x00f0000f
-    orr r4, r4, r4, lsr #16        @ r3p2 -> 0x32
-    and r4, r4, #0xff
+    mov r0, #0x20                  @ SYS_EXIT_EXTENDED with the MIDR's variant and revision
+    ldr r5, =0x410fc080            @ implementer ARM, architecture 0xF, part 0xC08
+    and r6, r4, #0xf               @ revision
+    lsr r7, r4, #20
+    and r7, r7, #0xf               @ variant
+    bic r4, r4, #0x00f00000
+    bic r4, r4, #0xf
+    cmp r4, r5
+    movne r7, #0xee                @ not a Cortex-A8 from ARM
+    orr r4, r6, r7, lsl #4         @ r3p2 -> 0x32
     str r4, [r1, #4]
     svc 0x123456
     b .
