@@ -117,6 +117,8 @@ UC_MEM_FETCH = 18
 _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 
 MAX_SHADOWS = 64
+#: write traps after which a code page stops being protected until it next runs privileged
+CODE_WRITE_LIMIT = 8
 _UC_CTL_TLB_FLUSH = 11 | (1 << 30)  # UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)
 # TLBIMVA: QEMU flushes the 1 KiB page (value & TARGET_PAGE_MASK) for every ASID; TLBIMVAA
 # is a Multiprocessing Extensions operation that the Cortex-A8 model does not have.
@@ -273,6 +275,8 @@ class ShadowMmu(BaseMmu):
         #: PC -> is the privileged instruction there an LDRT-class access (cleared whenever a
         #: guest code page changes)
         self._unpriv_pc: dict[int, bool] = {}
+        #: write traps per protected code page since it was last scanned
+        self._code_traps: dict[int, int] = {}
         ram = bus.ram[0]
         self._ddr_lo = ram.base
         self._ddr_hi = ram.end
@@ -320,6 +324,7 @@ class ShadowMmu(BaseMmu):
         self._writable.clear()
         self._traps.clear()
         self._unpriv_pc.clear()
+        self._code_traps.clear()
         self.flush_unicorn_tlb()
 
     # -- the fill hook: the hardware walking the shadow ---------------------------------------
@@ -533,13 +538,38 @@ class ShadowMmu(BaseMmu):
                     self.flush_unicorn_pages(flush)
                 if (page >> 12) in self._code_pages:
                     self._unpriv_pc.clear()
-                    self._rescan(page)
+                    n = self._code_traps.get(page >> 12, 0) + 1
+                    self._code_traps[page >> 12] = n
+                    if n >= CODE_WRITE_LIMIT:
+                        self._retire_code_page(page >> 12)
+                    else:
+                        self._rescan(page)
             if self._wp_pages is not None and (page >> 12) in self._wp_pages:
                 if not any(sh.is_table_page(page) for sh in self._shadows.values()):
                     self._wp_pages.discard(page >> 12)  # no longer holds tables in use
             # the write permission granted for the trap goes again
             self.flush_unicorn_pages([vaddr])
-            self._protect_page(page >> 12)
+            if (page >> 12) in self._code_pages or (
+                    self._wp_pages is not None and (page >> 12) in self._wp_pages):
+                self._protect_page(page >> 12)
+
+    def _retire_code_page(self, pa4k: int) -> None:
+        """A code page written again and again (Linux poisons its freed init code, a guest
+        keeps data beside its code): stop protecting it. It is forgotten as scanned, its hooks
+        go, and Unicorn's translations of it are dropped, so the next privileged instruction
+        fetch from it scans and protects it afresh, and sees whatever TLB operations it then
+        holds."""
+        self.stats.retired_code_pages += 1
+        self._code_traps.pop(pa4k, None)
+        vas = self._code_pages.pop(pa4k, set())
+        uc = self.vcpu.uc
+        for va_page in vas:
+            self._scanned.discard((va_page >> 12, pa4k))
+            for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000]:
+                h, _ = self._hooks.pop(va)
+                uc.hook_del(h)
+                self.stats.hooks -= 1
+            self.flush_unicorn_pages(range(va_page, va_page + 0x1000, 0x400))
 
     # -- tlb policy: finding the guest's TLB maintenance operations ----------------------------
     def _scan(self, va_page: int, pa_page: int, key: tuple[int, int]) -> None:
@@ -552,6 +582,7 @@ class ShadowMmu(BaseMmu):
         vas = self._code_pages.get(pa4k)
         if vas is None:
             vas = self._code_pages[pa4k] = set()
+            self._code_traps.pop(pa4k, None)
             self._protect_page(pa4k)
         vas.add(va_page)
         for op in _tlb_ops_in(data, va_page):

@@ -28,6 +28,7 @@ class ShadowStats:
     context_switches: ASID or TTBR0 changes seen.
     scanned_pages: guest code pages scanned for CP15 operations.
     hooks: code hooks placed on CP15 operations.
+    retired_code_pages: code pages no longer protected after repeated writes (until they run again).
     """
 
     fills: int = 0
@@ -41,6 +42,7 @@ class ShadowStats:
     context_switches: int = 0
     scanned_pages: int = 0
     hooks: int = 0
+    retired_code_pages: int = 0
 
     def count_tlb_op(self, name: str) -> None:
         self.tlb_ops += 1
