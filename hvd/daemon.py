@@ -231,17 +231,18 @@ class Daemon:
             self.cfg.state_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         except OSError as e:
             raise UsageError(f"{self.cfg.state_dir}: cannot create state directory: {e.strerror}")
-        sock = _activated_socket()
-        if sock is None:
-            sock = bind_control(self.cfg.control)
-            self.control_path = self.cfg.control
-        listener = trio.SocketListener(trio.socket.from_stdlib_socket(sock))
-        log.info("%s: control socket %s", version_info()["package"], self.cfg.control)
         try:
             async with trio.open_nursery() as nursery:
                 self._nursery = nursery
+                # signals first: once the socket exists a client (or systemd) may send SIGTERM
                 if threading.current_thread() is threading.main_thread():
                     await nursery.start(self._watch_signals)
+                sock = _activated_socket()
+                if sock is None:
+                    sock = bind_control(self.cfg.control)
+                    self.control_path = self.cfg.control
+                listener = trio.SocketListener(trio.socket.from_stdlib_socket(sock))
+                log.info("%s: control socket %s", version_info()["package"], self.cfg.control)
                 # clients that connect meanwhile wait in the backlog until every VM is back
                 await self._restore()
                 nursery.start_soon(trio.serve_listeners, self._serve_qmp, [listener])
