@@ -67,7 +67,7 @@ def test_linux_boots_to_busybox_userland(images, test_initrd, mmu, sync):
     t0 = time.monotonic()
     vm.start()
     try:
-        while time.monotonic() - t0 < 480 and vm.status == "running":
+        while time.monotonic() - t0 < 600 and vm.status == "running":
             if b"MARK done" in out or b"Kernel panic" in out:
                 break
             time.sleep(0.5)
