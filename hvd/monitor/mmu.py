@@ -341,12 +341,13 @@ class ShadowMmu(BaseMmu):
             shadow = self.shadow
             if pl and access != UC_MEM_FETCH and self._unprivileged(cpsr, ctx, dacr):
                 pl = 0  # LDRT/STRT from a privileged mode: Unicorn fills its PL0 TLB here
+            if vaddr == UNTIL_PAGE and access == UC_MEM_FETCH:
+                # emu_start probes its 'until' address once per call: not a guest access
+                return self._fill_until(entry)
             misses = self.stats.hidden_faults
             r = shadow.translate(vaddr, acc, pl, read32=self.read32, ttbr0=ttbr0, ttbr1=ttbr1,
                                  ttbcr=ttbcr, dacr=dacr, contextidr=ctx, sctlr=sctlr)
             if r.__class__ is Fault:
-                if vaddr == UNTIL_PAGE and access == UC_MEM_FETCH:
-                    return self._fill_until(entry)
                 self._guest_fault(r, vaddr, access)
                 return False
             pa, perms = r
