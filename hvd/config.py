@@ -35,6 +35,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from hvd.errors import UsageError
+from hvd.sizes import parse_size  # noqa: F401 (the one size parser; re-exported here)
 
 DDR_BASE = 0x8000_0000
 MAX_MEMORY = 1 << 30  # the DM3730 SDRC addresses at most 1 GiB of DDR
@@ -44,8 +45,6 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$")
 BOARDS = ("beagleboard-xm",)
 LOG_LEVELS = ("debug", "info", "warning", "error")
 
-_SIZE_RE = re.compile(r"^\s*(\d+)\s*([KMGkmg]?)(i?[Bb])?\s*$")
-_SIZE_MULT = {"": 1, "k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
 
 
 class ConfigError(UsageError):
@@ -59,20 +58,6 @@ class ConfigError(UsageError):
 # --------------------------------------------------------------------------------------------
 # value parsers: each returns the parsed value or raises ValueError(reason)
 # --------------------------------------------------------------------------------------------
-def parse_size(value: Any) -> int:
-    """``"512M"``, ``"1G"``, ``"64MiB"``, ``"65536"`` or an int -> bytes."""
-    if isinstance(value, bool):
-        raise ValueError("expected a size such as \"512M\"")
-    if isinstance(value, int):
-        return value
-    if not isinstance(value, str):
-        raise ValueError("expected a size such as \"512M\"")
-    m = _SIZE_RE.match(value)
-    if not m:
-        raise ValueError(f"{value!r} is not a size (use a number with K, M or G, e.g. \"512M\")")
-    return int(m.group(1)) * _SIZE_MULT[m.group(2).lower()]
-
-
 def parse_u32(value: Any) -> int:
     if isinstance(value, bool):
         raise ValueError("expected an address")
