@@ -119,6 +119,8 @@ _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 MAX_SHADOWS = 64
 #: write traps after which a code page stops being protected until it next runs privileged
 CODE_WRITE_LIMIT = 8
+#: physical pages remembered as writable in Unicorn's TLB before the record is reset
+WRITABLE_LIMIT = 1 << 16
 _UC_CTL_TLB_FLUSH = 11 | (1 << 30)  # UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)
 # TLBIMVA: QEMU flushes the 1 KiB page (value & TARGET_PAGE_MASK) for every ASID; TLBIMVAA
 # is a Multiprocessing Extensions operation that the Cortex-A8 model does not have.
@@ -384,6 +386,11 @@ class ShadowMmu(BaseMmu):
         if perms & W:
             s = self._writable.get(pa4k)
             if s is None:
+                if len(self._writable) >= WRITABLE_LIMIT:
+                    # bound the record: after a full flush Unicorn holds no write permission
+                    # at all, so the record can start again empty
+                    self._writable.clear()
+                    self.flush_unicorn_tlb()
                 self._writable[pa4k] = {vaddr}
             else:
                 s.add(vaddr)
