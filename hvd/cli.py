@@ -87,9 +87,9 @@ def _add_images_parser(sub) -> None:
 
 
 def _cmd_images_fetch(args: argparse.Namespace) -> int:
-    from hvd.images import default_image_dir, fetch_images
+    from hvd.images import default_dest, fetch_images
 
-    dest = Path(args.dest) if args.dest else default_image_dir()
+    dest = Path(args.dest) if args.dest else default_dest()
     paths = fetch_images(dest)
     for k, v in paths.items():
         print(f"{k}: {v}")

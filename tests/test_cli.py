@@ -117,3 +117,19 @@ def test_port_in_use_is_one_line(spin_elf):
             assert_one_line_error(r, opt)
     finally:
         s.close()
+
+
+def test_images_fetch_uses_the_cache(tmp_path):
+    """With every file already in the cache, `hvd images fetch` prints the paths (no network)."""
+    src = Path(os.environ.get("HVD_IMAGES", "/work/images"))
+    needed = ["vmlinuz", "omap3-beagle-xm.dtb", "initrd.img", "busybox"]
+    if not all((src / n).is_file() for n in needed):
+        pytest.skip("no cached guest images on this machine")
+    dest = tmp_path / "images"
+    dest.mkdir()
+    for n in needed:
+        (dest / n).symlink_to(src / n)
+    r = subprocess.run([*HVD, "images", "fetch"], capture_output=True, text=True, timeout=120,
+                       env={**os.environ, "HVD_IMAGES": str(dest)})
+    assert r.returncode == 0, r.stderr
+    assert "vmlinuz" in r.stdout and "Traceback" not in r.stderr
