@@ -395,11 +395,20 @@ class ShadowMmu(BaseMmu):
             else:
                 s.add(vaddr)
         if not perms & acc:
-            # permission fault from a cached entry: walk again for the exact fault
+            # The cached entry does not allow this access: walk again. A fault is the guest's;
+            # a translation that allows it replaces the cached one (a TLB may refill at any
+            # time), rather than handing Unicorn an answer it would turn into a bogus abort.
             r = self.walk_current(vaddr, acc, pl)
             if r.__class__ is Fault:
                 self._guest_fault(r, vaddr, access)
                 return False
+            if sctlr & 1:
+                self.shadow.insert(r)
+                if wp is not None:
+                    self._protect_sources(vaddr, ctx & 0xFF)
+            perms = r.perms(pl) & perms | (r.perms(pl) & acc)
+            if r.pa >> 12 != pa4k:
+                return self._fill(uc, vaddr, access, entry, _ud)
         entry.paddr = pa
         entry.perms = perms
         return True
