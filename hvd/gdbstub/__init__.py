@@ -10,8 +10,8 @@ The layers are kept apart so each can be tested alone:
   :mod:`.vmtarget` — :class:`~.vmtarget.VmTarget`, its implementation over an hvd VM
   (breakpoints and watchpoints are :mod:`hvd.cpu.debug`'s Unicorn hooks).
 - :mod:`.tdesc`     — the target description XML (ARM core, VFP, NEON).
-- :mod:`.monitor_cmds` — ``monitor ...`` (``qRcmd``) commands; :mod:`.tlbwalk` lists the guest's
-  mappings when the memory monitor has no listing of its own.
+- :mod:`.monitor_cmds` — ``monitor ...`` (``qRcmd``) commands (``info tlb`` comes from the
+  monitor's own listing, :mod:`hvd.monitor.tlbinfo`).
 - :mod:`.server`    — the trio TCP server, one client at a time per VM.
 """
 

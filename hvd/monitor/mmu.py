@@ -579,13 +579,9 @@ class ShadowMmu(BaseMmu):
         self.stats.retired_code_pages += 1
         self._code_traps.pop(pa4k, None)
         vas = self._code_pages.pop(pa4k, set())
-        uc = self.vcpu.uc
         for va_page in vas:
             self._scanned.discard((va_page >> 12, pa4k))
-            for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000]:
-                h, _ = self._hooks.pop(va)
-                uc.hook_del(h)
-                self.stats.hooks -= 1
+            self._drop_hooks(va_page, lambda va: True)
             self.flush_unicorn_pages(range(va_page, va_page + 0x1000, 0x400))
 
     # -- tlb policy: finding the guest's TLB maintenance operations ----------------------------
@@ -612,17 +608,20 @@ class ShadowMmu(BaseMmu):
         for va_page in self._code_pages.get(pa_page >> 12, ()):
             self.stats.scanned_pages += 1
             found = {op.addr: op for op in _tlb_ops_in(data, va_page)}
-            for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000]:
-                old = self._hooks[va][1]
-                if va not in found or found[va].raw != old.raw:
-                    h, _ = self._hooks.pop(va)
-                    self.vcpu.uc.hook_del(h)
-                    self.stats.hooks -= 1
+            self._drop_hooks(va_page, lambda va: va not in found
+                             or found[va].raw != self._hooks[va][1].raw)
             for va, op in found.items():
                 if va not in self._hooks:
                     self._add_hook(op)
             # blocks translated before the hooks changed must not run on without them
             self.vcpu.uc.ctl_remove_cache(va_page, va_page + 0x1000)
+
+    def _drop_hooks(self, va_page: int, which) -> None:
+        """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
+        for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000 and which(v)]:
+            h, _ = self._hooks.pop(va)
+            self.vcpu.uc.hook_del(h)
+            self.stats.hooks -= 1
 
     def _add_hook(self, op) -> None:
         if op.addr in self._hooks:
