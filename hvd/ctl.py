@@ -223,25 +223,20 @@ def flatten(d: Any) -> dict[str, Any]:
     return dict(_flatten(d))
 
 
-#: counters `top` turns into rates: column -> candidate flattened keys (first present wins)
+#: counters `top` turns into rates: column -> key in the flattened query-hvd-stats result
 RATE_KEYS = {
-    "instr/s": ("cpu.instructions", "cpu.insns", "cpu.guest_instructions"),
-    "fills/s": ("shadow.fills", "shadow.tlb_fills", "shadow.hidden_faults", "shadow.fill"),
-    "TLB ops/s": ("shadow.tlb_ops", "shadow.tlb_maintenance", "shadow.tlbi", "cpu.tlb_ops"),
-    "faults/s": ("shadow.guest_faults", "shadow.faults", "shadow.injected_faults",
-                 "shadow.aborts", "cpu.aborts"),
+    "instr/s": "cpu.instructions",
+    "fills/s": "shadow.fills",
+    "TLB ops/s": "shadow.tlb_ops",
+    "faults/s": "shadow.guest_faults",
 }
 
 
-def _pick(flat: dict[str, Any], keys: tuple[str, ...]) -> float | None:
-    for k in keys:
-        v = flat.get(k)
-        if isinstance(v, (int, float)) and not isinstance(v, bool):
-            return float(v)
-    # fall back to a sum of all counters whose name ends like the first candidate
-    tail = keys[0].split(".")[-1]
-    vals = [v for k, v in flat.items() if k.endswith("." + tail) and isinstance(v, (int, float))]
-    return float(sum(vals)) if vals else None
+def _pick(flat: dict[str, Any], key: str) -> float | None:
+    v = flat.get(key)
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return float(v)
+    return None  # e.g. shadow counters of a native VM
 
 
 def _fmt_rate(v: float | None) -> str:

@@ -47,6 +47,7 @@ from hvd.clock import VirtualClock
 from capstone import arm as csarm
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 
+from .blockhook import BlockHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
 from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
@@ -151,13 +152,14 @@ class VCpu:
         self.wfi_sleeps = 0
         self.kicks = 0
         self.idle_ns = 0
-        self.icount_estimate = 0
         self.strex_completed = 0
         self.replay_steps_retried = 0
         self._hooks = [
             self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
         ]
+        #: instruction counting and the stop where a pending interrupt gets unmasked (C hook)
+        self.blocks = BlockHook(self.uc, self._read_code)
         clock.on_new_deadline = self._on_new_deadline
         self._sctlr_reset = self.cp15.read(CP15_SCTLR)
         self.reset_cpu()
@@ -199,6 +201,9 @@ class VCpu:
             va += n
             size -= n
         return bytes(out)
+
+    def _read_code(self, va: int, size: int) -> bytes | None:
+        return self.read_virt(va, size) if self.mmu is not None else None
 
     def write_virt(self, va: int, data: bytes) -> bool:
         i = 0
@@ -647,8 +652,9 @@ class VCpu:
     def _slice_deadline_host(self) -> float | None:
         deadline = self.clock.next_deadline()
         host = None if deadline is None else self.clock.host_deadline(deadline)
-        if (self.irq_level or self.fiq_level):
-            # pending but masked: come back soon to see whether the guest unmasked it
+        if (self.irq_level or self.fiq_level) and not self.blocks.available:
+            # pending but masked and no block hook to watch for the unmask: come back soon to
+            # see whether the guest unmasked it
             poll = time.monotonic() + MASKED_POLL_NS / 1e9
             host = poll if host is None else min(host, poll)
         return host
@@ -762,6 +768,11 @@ class VCpu:
             self._slice_seq += 1
             self._in_emu = True
         err: UcError | None = None
+        blocks = self.blocks
+        if count == 0 and until == UNTIL and (self.irq_level or self.fiq_level):
+            # a line is pending but masked (else it was taken before this slice): end the run
+            # at the first block that starts with it unmasked
+            blocks.watch_unmask((CPSR_I if self.irq_level else 0) | (CPSR_F if self.fiq_level else 0))
         try:
             uc.emu_start(begin, until, 0, count)
         except UcError as e:
@@ -773,6 +784,9 @@ class VCpu:
                 kicked = self._kick_pending
                 self._kick_pending = False
                 self._slice_deadline = None
+            blocks.watch_unmask(0)
+            if blocks.take_stopped():
+                kicked = True  # stopped at a block boundary with an interrupt to take
         self.slices += 1
         if bus.stop_requested and err is None:
             self._complete_interrupted_strex()

@@ -1,0 +1,81 @@
+/*
+ * hvd's block hook: Unicorn calls it at the start of every translated block the guest enters,
+ * so it is written in C (a Python callback there would cost about a microsecond per block).
+ * Python loads it with ctypes and registers it with uc_hook_add(UC_HOOK_BLOCK); there is no
+ * Python API in this file. It does two things:
+ *
+ *  1. Counts guest instructions. The count of a block is looked up in a direct-mapped cache
+ *     keyed by address and size. On a miss the hook reads CPSR: a block in ARM state holds
+ *     size / 4 instructions; a block in Thumb state mixes 16- and 32-bit instructions and is
+ *     counted by a callback into Python (which decodes the halfwords). A hit costs no register
+ *     read (reading CPSR on every block tripled the hook's cost). A block cut short by an
+ *     exception or a stop is counted whole, and two address spaces running different code at
+ *     the same address with the same block size share an entry until it is evicted: the count
+ *     is exact for one address space's blocks that run to their end, and close otherwise.
+ *
+ *  2. Ends the run where a pending interrupt stops being masked. QEMU's translator ends a block
+ *     after every instruction that can clear CPSR.I or CPSR.F (CPS, MSR, exception return), so
+ *     the first block after the guest unmasks is where the hardware would take the interrupt.
+ *     Python sets `want` to the mask bits of the pending lines (I = 0x80, F = 0x40) while they
+ *     are masked; when a block starts with one of them clear, the hook asks Unicorn to stop
+ *     (the stop is honoured at that block's entry check, before any of its instructions run)
+ *     and records that it did.
+ */
+#include <stdint.h>
+
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+typedef int (*emu_stop_fn)(void *uc);
+typedef uint32_t (*thumb_count_fn)(uint64_t pc, uint32_t size);
+
+#define CPSR_T 0x20u
+#define BLOCK_CACHE 65536u /* entries; must match blockhook.py */
+
+struct block_entry {
+    uint32_t pc;
+    uint16_t size;
+    uint16_t icount;
+};
+
+struct hvd_blocks {
+    /* counters, read by Python */
+    uint64_t blocks;
+    uint64_t insns;
+    uint64_t unmask_stops;
+    uint64_t misses;
+    /* control, written by Python */
+    uint32_t want;    /* CPSR mask bits of pending interrupt lines */
+    uint32_t stopped; /* set here when this hook asked Unicorn to stop; Python clears it */
+    int32_t cpsr_regid;
+    int32_t pad;
+    reg_read_fn reg_read;
+    emu_stop_fn emu_stop;
+    thumb_count_fn thumb_count;
+    struct block_entry cache[BLOCK_CACHE];
+};
+
+void hvd_block_hook(void *uc, uint64_t address, uint32_t size, struct hvd_blocks *b)
+{
+    struct block_entry *e = &b->cache[((address >> 1) ^ (size << 11)) & (BLOCK_CACHE - 1)];
+    uint32_t cpsr;
+
+    b->blocks++;
+    if (e->pc != (uint32_t)address || e->size != size) {
+        b->misses++;
+        cpsr = 0;
+        b->reg_read(uc, b->cpsr_regid, &cpsr);
+        e->pc = (uint32_t)address;
+        e->size = (uint16_t)size;
+        e->icount = (uint16_t)((cpsr & CPSR_T) ? b->thumb_count(address, size) : size >> 2);
+    }
+    b->insns += e->icount;
+    if (b->want) {
+        cpsr = 0;
+        b->reg_read(uc, b->cpsr_regid, &cpsr);
+        if (b->want & ~cpsr) {
+            b->want = 0;
+            b->stopped = 1;
+            b->unmask_stops++;
+            b->emu_stop(uc);
+        }
+    }
+}

@@ -1,0 +1,200 @@
+"""The vCPU's block hook (hvd/cpu/_blockhook.c): guest instruction counts (`cpu.instructions`,
+the figure behind `hvd ctl top`'s instr/s) and the stop at the first block where a pending but
+masked interrupt becomes unmasked."""
+
+from __future__ import annotations
+
+import struct
+import time
+
+import pytest
+
+from hvd.cpu.blockhook import _load, thumb_instruction_count
+
+from .test_vcpu import assemble, make_vm, pytestmark  # noqa: F401 (skip marker)
+
+needs_hook = pytest.mark.skipif(_load() is None, reason="hvd/cpu/_blockhook not built")
+
+LOOPS = 100_000
+
+EXIT = """
+    mov r0, #0x18           @ SYS_EXIT
+    ldr r1, =0x20026        @ ADP_Stopped_ApplicationExit
+    svc 0x123456
+    b .
+"""
+
+# 5 instructions before the loop, 4 per iteration (the last BNE not taken), 3 to exit (the SVC
+# ends the run)
+ARM_LOOP = f"""
+    ldr r0, ={LOOPS}
+    mov r1, #0
+    mov r2, #0
+    mov r3, #0
+    mov r4, #0
+1:  add r1, r1, #1
+    add r2, r2, r1
+    subs r0, r0, #1
+    bne 1b
+""" + EXIT
+
+# the loop body mixes 16-bit and 32-bit Thumb encodings (4 instructions, 12 bytes)
+THUMB_LOOP = f"""
+    ldr r0, ={LOOPS}
+    adr r5, 2f + 1
+    bx r5
+    .thumb
+2:  movw r1, #0             @ 32-bit
+    adds r1, r1, #1         @ 16-bit
+    add.w r2, r2, r1        @ 32-bit
+    subs r0, r0, #1         @ 16-bit
+    bne 2b + 4              @ 16-bit
+    adr r5, 3f
+    bx r5
+    .arm
+    .balign 4
+3:
+""" + EXIT
+
+
+def _run_to_exit(tmp_path, src: str, mmu: str) -> int:
+    vm = make_vm(assemble(tmp_path, src), semihosting=True, mmu=mmu)
+    vm.start()
+    try:
+        assert vm.wait(30), "guest did not exit"
+        return vm.stats()["cpu"]["instructions"]
+    finally:
+        vm.shutdown()
+
+
+@needs_hook
+@pytest.mark.parametrize("mmu", ["shadow", "native"])
+def test_arm_instruction_count_is_exact(tmp_path, mmu):
+    n = _run_to_exit(tmp_path, ARM_LOOP, mmu)
+    assert n == 5 + 4 * LOOPS + 3
+
+
+@needs_hook
+@pytest.mark.parametrize("mmu", ["shadow", "native"])
+def test_thumb_instruction_count_is_exact(tmp_path, mmu):
+    n = _run_to_exit(tmp_path, THUMB_LOOP, mmu)
+    # 3 ARM to enter Thumb, the first MOVW, 4 per iteration, 2 Thumb to leave, 3 ARM to exit
+    assert n == 3 + 1 + 4 * LOOPS + 2 + 3
+
+
+def test_thumb_lengths_decode():
+    # adds r1, #1 (16) ; movw r1, #0 (32) ; bl (32) ; nop (16)
+    code = bytes.fromhex("0131" "40f20001" "00f000f8" "00bf")
+    assert thumb_instruction_count(code) == 4
+
+
+COUNTER = 0x80100000
+
+# Interrupts are masked almost all the time: each round reads the INTC's pending registers three
+# times (device accesses, slow under emulation) with I set, then opens a two-instruction window.
+# Only a stop at the block after CPSIE I takes the timer's interrupt in that window; a poll at a
+# random moment almost always finds it masked (Linux's omap3 idle loop, which starved the
+# clockevent for tens of seconds: soft lockups, i2c-omap timeouts).
+MASKED_MOSTLY = f"""
+    ldr r0, =vectors
+    mcr p15, 0, r0, c12, c0, 0      @ VBAR
+    cps #0x12
+    ldr sp, =0x80200000
+    cps #0x13
+    ldr sp, =0x80300000
+    ldr r4, =0x48200000             @ INTC: unmask GPTIMER1 (line 37)
+    mov r0, #(1 << 5)
+    str r0, [r4, #0xa8]
+    ldr r5, =0x48318000             @ GPTIMER1: overflow every 32 ticks of 32768 Hz
+    mov r0, #0
+    str r0, [r5, #0x24]
+    ldr r0, =0xffffffe0
+    str r0, [r5, #0x2c]
+    str r0, [r5, #0x28]
+    mov r0, #7
+    str r0, [r5, #0x18]
+    mov r0, #2
+    str r0, [r5, #0x1c]
+    mov r0, #3                      @ ST | AR
+    str r0, [r5, #0x24]
+loop:
+    cpsid i
+    ldr r1, [r4, #0x98]
+    ldr r1, [r4, #0xb8]
+    ldr r1, [r4, #0xd8]
+    cpsie i
+    nop
+    b loop
+irq:
+    sub lr, lr, #4
+    push {{r0-r3, lr}}
+    ldr r0, =0x48200000
+    ldr r1, [r0, #0x40]             @ SIR_IRQ
+    ldr r2, =0x48318000
+    ldr r3, [r2, #0x18]
+    str r3, [r2, #0x18]             @ acknowledge the overflow
+    ldr r2, ={COUNTER:#x}
+    ldr r3, [r2]
+    add r3, r3, #1
+    str r3, [r2]
+    mov r1, #1
+    str r1, [r0, #0x48]             @ NEWIRQAGR
+    dsb
+    ldmfd sp!, {{r0-r3, pc}}^
+    .balign 32
+vectors:
+    b .
+    b .
+    b .
+    b .
+    b .
+    b .
+    b irq
+    b .
+"""
+
+
+@needs_hook
+@pytest.mark.parametrize("mmu", ["shadow", "native"])
+def test_interrupt_taken_in_a_short_unmasked_window(tmp_path, mmu):
+    vm = make_vm(assemble(tmp_path, MASKED_MOSTLY), mmu=mmu)
+    vm.start()
+    try:
+        time.sleep(0.5)
+        t0 = time.monotonic()
+        n0 = struct.unpack("<I", vm.board.bus.read_phys(COUNTER, 4))[0]
+        time.sleep(2.0)
+        n1 = struct.unpack("<I", vm.board.bus.read_phys(COUNTER, 4))[0]
+        elapsed = time.monotonic() - t0
+        stops = vm.stats()["cpu"]["unmask_stops"]
+    finally:
+        vm.shutdown()
+    rate = (n1 - n0) / elapsed
+    assert stops > 0
+    # the timer fires 1024 times a second; a loaded host takes fewer, polling took almost none
+    assert rate > 200, f"{rate:.0f} timer interrupts/s taken, the timer fires at 1024/s"
+
+
+SPIN = """
+1:  add r1, r1, #1
+    b 1b
+"""
+
+
+@needs_hook
+def test_top_reports_guest_instructions_per_second(tmp_path):
+    from hvd.ctl import RATE_KEYS, top_rows
+
+    vm = make_vm(assemble(tmp_path, SPIN))
+    vm.start()
+    try:
+        prev: dict = {}
+        sample = lambda: [{"vm": vm.name, "status": vm.status, "stats": vm.stats()}]  # noqa: E731
+        top_rows(prev, sample(), time.monotonic())
+        time.sleep(0.5)
+        row = top_rows(prev, sample(), time.monotonic())[0]
+    finally:
+        vm.shutdown()
+    rate = row[2 + list(RATE_KEYS).index("instr/s")]
+    # a spinning guest runs millions of instructions a second even on a loaded host
+    assert rate.endswith(("M", "G")), row
