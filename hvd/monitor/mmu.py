@@ -44,6 +44,8 @@ from .tlbops import TLB_OPS, TlbOp
 from .walker import R, W, X, Fault, Translation, walk
 
 log = logging.getLogger("hvd.monitor")
+import os as _os
+_AUDIT = bool(_os.environ.get("HVD_MMU_AUDIT"))
 
 
 def is_unprivileged_ldst(word: int, thumb: bool) -> bool:
@@ -409,9 +411,20 @@ class ShadowMmu(BaseMmu):
             perms = r.perms(pl) & perms | (r.perms(pl) & acc)
             if r.pa >> 12 != pa4k:
                 return self._fill(uc, vaddr, access, entry, _ud)
+        if _AUDIT and sctlr & 1 and not pl:
+            self._audit(vaddr, acc, pl, pa, perms, access)
         entry.paddr = pa
         entry.perms = perms
         return True
+
+    def _audit(self, vaddr, acc, pl, pa, perms, access) -> None:
+        r = self.walk_current(vaddr, acc, pl)
+        cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
+        if r.__class__ is Fault or r.pa != pa or (perms & ~r.perms(pl) & 7):
+            pc = self.vcpu.uc.reg_read(UC_ARM_REG_PC)
+            log.warning("AUDIT va=%08x acc=%d pl=%d access=%d pc=%08x ctx=%x ttbr0=%x: filled pa=%08x perms=%d; walk says %s",
+                        vaddr, acc, pl, access, pc, ctx, ttbr0, pa, perms,
+                        r if r.__class__ is Fault else f"pa={r.pa:08x} perms={r.perms(pl)} sources={[hex(x) for x in r.sources]}")
 
     # -- wp policy: one shadow per translation regime, table pages write-protected --------------
     def _switch_root(self, root: tuple[int, int, int]) -> None:
@@ -632,11 +645,18 @@ class ShadowMmu(BaseMmu):
 
     def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
         """Just before the guest executes a TLB maintenance operation."""
-        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        cpsr, _s, _t0, _t1, _tc, dacr, ctx = self.state.read()
         if (cpsr & 0x1F) == 0x10:
             return  # user mode: the instruction is UNDEFINED there
-        # the hook is by VA: make sure the instruction is still the one found
-        raw = self.vcpu.read_virt(address, op.size)
+        # the hook is by VA: make sure the instruction is still the one found. It is being
+        # executed, so its page is normally in the shadow (a dict lookup, not a walk)
+        raw = None
+        if (address & 0x3FF) + op.size <= 0x400:
+            hit = self.shadow.lookup(address, ctx & 0xFF, 1, dacr | 0x55555555)
+            if hit is not None:
+                raw = self.bus.read_phys(hit[0] + (address & 0x3FF), op.size)
+        if raw is None:
+            raw = self.vcpu.read_virt(address, op.size)
         if raw is None or raw != op.raw:
             return
         value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
