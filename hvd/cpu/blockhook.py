@@ -9,14 +9,14 @@ unmask and reports no instruction count (:attr:`BlockHook.available` is False).
 from __future__ import annotations
 
 import ctypes
-import importlib.machinery
 import logging
-from pathlib import Path
 from typing import Callable
 
 from unicorn import UC_HOOK_BLOCK
 from unicorn.arm_const import UC_ARM_REG_CPSR
 from unicorn.unicorn_py3.unicorn import uclib
+
+from hvd.native import load_library
 
 log = logging.getLogger("hvd.cpu")
 
@@ -42,34 +42,8 @@ class _Blocks(ctypes.Structure):
     ]
 
 
-def _find_library() -> Path | None:
-    here = Path(__file__).parent
-    for suffix in importlib.machinery.EXTENSION_SUFFIXES:
-        p = here / f"_blockhook{suffix}"
-        if p.exists():
-            return p
-    return None
-
-
-_lib: ctypes.CDLL | None = None
-_lib_error: str | None = None
-
-
 def _load() -> ctypes.CDLL | None:
-    global _lib, _lib_error
-    if _lib is not None or _lib_error is not None:
-        return _lib
-    path = _find_library()
-    if path is None:
-        _lib_error = "hvd/cpu/_blockhook was not built (run `make setup`)"
-    else:
-        try:
-            _lib = ctypes.CDLL(str(path))
-        except OSError as e:
-            _lib_error = str(e)
-    if _lib is None:
-        log.warning("block hook unavailable (%s): no instruction count, interrupts polled", _lib_error)
-    return _lib
+    return load_library("hvd.cpu", "_blockhook")
 
 
 def thumb_instruction_count(code: bytes) -> int:

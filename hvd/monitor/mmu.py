@@ -42,6 +42,7 @@ from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
 from .tlbops import TLB_OPS, TlbOp
+from .fillcache import FillCache, create as create_fill_cache
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
 log = logging.getLogger("hvd.monitor")
@@ -144,6 +145,8 @@ class BaseMmu:
         self.read32 = bus.ram_word_reader()
         #: set when the run loop must call service() after the current slice
         self.pending_service = False
+        #: the C fill cache in front of the Python fill hook (shadow/tlb only)
+        self._fast: FillCache | None = None
 
     def install(self, vcpu) -> None:
         self.vcpu = vcpu
@@ -153,11 +156,18 @@ class BaseMmu:
 
     def flush_unicorn_tlb(self) -> None:
         uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
+        if self._fast is not None:
+            self._fast.flush_all()
 
     def flush_unicorn_pages(self, pages) -> None:
+        """Drop Unicorn's entries (and the fill cache's) for these 1 KiB VA pages. Every change
+        that can alter an answer of the fill hook goes through here or flush_unicorn_tlb."""
         cp = self.vcpu.cp15
+        fast = self._fast
         for p in pages:
             cp.write(_TLBIMVA, p)
+            if fast is not None:
+                fast.flush_page(p)
 
     # -- translation without side effects (debugger, semihosting) -----------------------------
     def walk_current(self, va: int, access: int = R, pl: int | None = None) -> Translation | Fault:
@@ -251,7 +261,12 @@ class BaseMmu:
         """Forget everything derived from guest state (board reset)."""
 
     def stats_dict(self) -> dict[str, int]:
-        return self.stats.to_dict()
+        d = self.stats.to_dict()
+        if self._fast is not None:
+            # fills answered by the C fill cache without reaching Python
+            d["fast_fills"] = self._fast.hits
+            d["fills"] = d.get("fills", 0) + self._fast.hits
+        return d
 
     def info_tlb(self) -> str:
         from .tlbinfo import info_tlb
@@ -292,11 +307,19 @@ class ShadowMmu(BaseMmu):
     def install(self, vcpu) -> None:
         super().install(vcpu)
         vcpu.uc.ctl_set_tlb_mode(UC_TLB_VIRTUAL)
+        self._install_fill_hook(vcpu)
+
+    def _install_fill_hook(self, vcpu) -> None:
         # The fill hook is registered with a raw ctypes callback: the binding's wrapper (an
         # exception guard, a ctypes pointer dereference and a struct view per call) costs about
-        # as much as the monitor's own work on a shadow hit.
+        # as much as the monitor's own work on a shadow hit. Under the tlb policy the C fill
+        # cache sits in front of it and calls it only for answers it does not hold.
         self._entry = _Entry()
         self._fill_cb = _TLB_FILL_CFUNC(self._fill_raw)
+        if self._wp_pages is None and not _AUDIT:
+            self._fast = create_fill_cache(vcpu.uc, self._fill_cb)
+            if self._fast is not None:
+                return
         self._hook = ctypes.c_size_t()
         err = uclib.uc_hook_add(vcpu.uc._uch, ctypes.byref(self._hook), UC_HOOK_TLB_FILL,
                                 ctypes.cast(self._fill_cb, ctypes.c_void_p), None,
@@ -306,6 +329,7 @@ class ShadowMmu(BaseMmu):
 
     def _fill_raw(self, _uch, vaddr: int, access: int, entry_ptr: int, _ud) -> bool:
         e = self._entry
+        self._cacheable = True
         try:
             ok = self._fill(None, vaddr, access, e, None)
         except BaseException as exc:  # a monitor bug: stop this VM, never the process
@@ -316,6 +340,9 @@ class ShadowMmu(BaseMmu):
             return False
         if ok:
             _memmove(entry_ptr, _PACK_ENTRY(e.paddr, e.perms), 12)
+            fast = self._fast
+            if fast is not None and self._cacheable:
+                fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global)
         return ok
 
     def reset(self) -> None:
@@ -331,7 +358,7 @@ class ShadowMmu(BaseMmu):
         self._code_pages.clear()
         self._writable.clear()
         self._traps.clear()
-        self._unpriv_pc.clear()
+        self._clear_unpriv()
         self._code_traps.clear()
         self.flush_unicorn_tlb()
 
@@ -386,6 +413,7 @@ class ShadowMmu(BaseMmu):
                     perms &= ~X
         if perms & W and (pa4k in self._code_pages or (wp is not None and pa4k in wp)):
             if access == UC_MEM_WRITE:
+                self._cacheable = False  # this answer opens one trapped write, once
                 self._trap_write(pa, vaddr)
             else:
                 perms &= ~W
@@ -417,6 +445,8 @@ class ShadowMmu(BaseMmu):
                 return self._fill(uc, vaddr, access, entry, _ud)
         if _AUDIT and sctlr & 1 and (_AUDIT == 2 or not pl):
             self._audit(vaddr, acc, pl, pa, perms)
+        self._fill_pl = pl
+        self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
         entry.paddr = pa
         entry.perms = perms
         return True
@@ -459,6 +489,11 @@ class ShadowMmu(BaseMmu):
                 wp.add(page)
                 self._protect_page(page)
 
+    def _clear_unpriv(self) -> None:
+        self._unpriv_pc.clear()
+        if self._fast is not None:
+            self._fast.clear_unpriv()
+
     def _unprivileged(self, cpsr: int, ctx: int, dacr: int) -> bool:
         """Is the privileged instruction making this access an unprivileged load/store?
 
@@ -468,9 +503,13 @@ class ShadowMmu(BaseMmu):
         pc = self.state.pc
         known = self._unpriv_pc.get(pc)
         if known is not None:
+            if self._fast is not None:  # the C table may have lost it to a collision
+                self._fast.set_unpriv(pc, int(known))
             return known
         result = self._decode_unprivileged(pc, cpsr, ctx, dacr)
         self._unpriv_pc[pc] = result
+        if self._fast is not None:
+            self._fast.set_unpriv(pc, int(result))
         return result
 
     def _decode_unprivileged(self, pc: int, cpsr: int, ctx: int, dacr: int) -> bool:
@@ -496,6 +535,7 @@ class ShadowMmu(BaseMmu):
 
     def _fill_until(self, entry) -> bool:
         # emu_start translates its 'until' address once per call: answer it harmlessly
+        self._cacheable = False
         entry.paddr = UNTIL_PAGE
         entry.perms = UC_PROT_EXEC
         return True
@@ -572,7 +612,7 @@ class ShadowMmu(BaseMmu):
                 elif flush:
                     self.flush_unicorn_pages(flush)
                 if (page >> 12) in self._code_pages:
-                    self._unpriv_pc.clear()
+                    self._clear_unpriv()
                     n = self._code_traps.get(page >> 12, 0) + 1
                     self._code_traps[page >> 12] = n
                     if n >= CODE_WRITE_LIMIT:

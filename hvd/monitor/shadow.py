@@ -140,6 +140,14 @@ class ShadowTables:
             perms = (perms & ~W) | WP
         return pa, perms
 
+    def global_at(self, va: int, asid: int) -> bool:
+        """Whether lookup(va, asid, ...) finds a global entry (same search order)."""
+        if (va >> 20) in self._l1:
+            return True
+        if ((asid + 1) << 20 | (va >> 12)) in self._l2:
+            return False
+        return (va >> 12) in self._l2
+
     def entry(self, va: int, asid: int) -> ShadowEntry | None:
         """The entry lookup() would use for ``va`` under ``asid`` (for tests and the gdb stub)."""
         a = (asid + 1) << 20

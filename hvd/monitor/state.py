@@ -57,6 +57,13 @@ class StateReader:
         #: PC as of the last :meth:`read`
         self.pc = 0
 
+    def raw_layout(self) -> tuple[ctypes.Array, ctypes.Array, list[int]]:
+        """(register ids, value pointers, address of each value as it lands) for a caller in C
+        that does the batch read itself: CPSR, PC, then the CP15 registers in read() order."""
+        addrs = [self._vals[0], self._vals[1]]
+        addrs += [self._vals[2 + i] + _VAL_OFF for i in range(len(_ORDER))]
+        return self._ids, self._vals, addrs
+
     def read(self) -> tuple[int, int, int, int, int, int, int]:
         """(cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, contextidr); also updates :attr:`pc`."""
         _raw_batch(self._uch, self._ids, self._vals, _N)

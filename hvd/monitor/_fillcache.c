@@ -1,0 +1,216 @@
+/*
+ * The shadow monitor's fill cache: a second-level TLB in C in front of the Python fill hook.
+ *
+ * Unicorn calls the TLB-fill hook on every miss in its own TLB, and it flushes that TLB whole on
+ * every ASID, DACR, TTBCR or SCTLR write, so a Linux guest misses tens of thousands of times a
+ * second, nearly always for a translation the shadow already holds. Answering those in Python
+ * costs ~5 us each. This hook answers them from a cache of the answers the Python monitor gave
+ * before, and hands everything else to the Python hook (ShadowMmu._fill_raw), which stays the
+ * only authority:
+ *
+ *  - an entry is the complete answer (PA of the 1 KiB page, R/W/X) Python returned for one
+ *    (VA page, access kind, privilege level) under one CPU state: SCTLR, TTBR0, TTBR1, TTBCR,
+ *    DACR and CONTEXTIDR are part of the entry and must all equal the current values, so a guest
+ *    that changes any of them without a TLB operation is answered exactly as Python would. An
+ *    answer from a global shadow entry (or with the MMU off) holds in every address space: for
+ *    it TTBR0 and CONTEXTIDR need not match, as for a global entry in a real TLB;
+ *  - Python inserts an answer only when giving it again later is right (not the answers that
+ *    open a trapped write, not emu_start's 'until' probe);
+ *  - every change that can alter an answer already has to drop Unicorn's own TLB entries
+ *    (BaseMmu.flush_unicorn_pages / flush_unicorn_tlb): both also drop the entries here;
+ *  - privileged data accesses need to know whether the instruction is LDRT-class (unprivileged
+ *    access from PL1): a small table keyed by PC, filled by Python as it decodes instructions
+ *    and cleared with its own cache, answers that; a PC not in it goes to Python.
+ *
+ * Loaded with ctypes (no Python API here); the CPU state is read with one uc_reg_read_batch
+ * call into buffers Python set up.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+typedef int (*batch_fn)(void *uc, int *ids, void **vals, int count);
+typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *ud);
+
+#define UC_MEM_READ 16
+#define UC_MEM_WRITE 17
+#define UC_MEM_FETCH 18
+
+#define PAGES 8192u    /* 1 KiB VA pages (direct-mapped) */
+#define WAYS 8u        /* answers per (page, kind, level): one per address space, so that
+                          switching between up to eight ASIDs does not evict each other */
+#define S_TTBR0 1      /* state words a global answer does not depend on */
+#define S_CTX 5
+#define UNPRIV 4096u   /* PCs */
+#define NSTATE 6       /* SCTLR, TTBR0, TTBR1, TTBCR, DACR, CONTEXTIDR */
+
+struct uc_tlb_entry {
+    uint64_t paddr;
+    int perms;
+};
+
+struct slot {
+    uint32_t gen; /* 0: empty */
+    uint32_t va;
+    uint32_t pa;
+    uint32_t state[NSTATE];
+    uint32_t perms;
+    uint32_t global; /* from a global entry (or MMU off): valid in every address space */
+};
+
+struct unpriv {
+    uint32_t gen;
+    uint32_t pc;
+    uint32_t flag;
+};
+
+struct hvd_fill {
+    /* counters, read by Python */
+    uint64_t hits;
+    uint64_t misses;
+    /* set up by Python */
+    uint32_t enabled;
+    uint32_t gen;        /* current generation of slots; bumped to drop them all */
+    uint32_t unpriv_gen; /* current generation of the PC table */
+    int32_t nregs;       /* 8: CPSR, PC, then NSTATE CP15 registers */
+    batch_fn batch;
+    fill_fn slow;
+    int *ids;
+    void **vals;
+    uint64_t *v[2 + NSTATE]; /* where uc_reg_read_batch leaves each value */
+    /* the state and key of the fill being handed to Python, for hvd_fill_insert */
+    uint32_t last_valid;
+    uint32_t last_va;
+    uint32_t last_kind;
+    uint32_t last_state[NSTATE];
+    struct unpriv pcs[UNPRIV];
+    struct slot slots[PAGES * 6 * WAYS];
+};
+
+/* first slot of the WAYS slots for (va, kind, level) */
+static inline uint32_t set_index(uint32_t va, uint32_t kind, uint32_t pl)
+{
+    return ((((va >> 10) & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
+}
+
+static inline bool same_state(const struct slot *s, const uint32_t *b)
+{
+    int i;
+    for (i = 0; i < NSTATE; i++)
+        if (s->state[i] != b[i] && !(s->global && (i == S_TTBR0 || i == S_CTX)))
+            return false;
+    return true;
+}
+
+bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, struct hvd_fill *f)
+{
+    uint32_t state[NSTATE];
+    uint32_t cpsr, pl, kind, va = (uint32_t)vaddr;
+    int i;
+
+    f->last_valid = 0;
+    if (!f->enabled || type < UC_MEM_READ || type > UC_MEM_FETCH)
+        goto slow;
+    f->batch(uc, f->ids, f->vals, f->nregs);
+    cpsr = (uint32_t)*f->v[0];
+    for (i = 0; i < NSTATE; i++)
+        state[i] = (uint32_t)*f->v[2 + i];
+    kind = (uint32_t)(type - UC_MEM_READ);
+    pl = (cpsr & 0x1F) != 0x10;
+    f->last_valid = 1;
+    f->last_va = va;
+    f->last_kind = kind;
+    for (i = 0; i < NSTATE; i++)
+        f->last_state[i] = state[i];
+    if (pl && kind != 2 && (state[0] & 1)) { /* MMU on: Python checks for LDRT */
+        uint32_t pc = (uint32_t)*f->v[1];
+        struct unpriv *u = &f->pcs[(pc >> 1) & (UNPRIV - 1)];
+        if (u->gen != f->unpriv_gen || u->pc != pc)
+            goto slow;
+        if (u->flag)
+            pl = 0;
+    }
+    {
+        struct slot *s = &f->slots[set_index(va, kind, pl)];
+        uint32_t w;
+        for (w = 0; w < WAYS; w++, s++) {
+            if (s->gen == f->gen && s->va == va && same_state(s, state)) {
+                e->paddr = s->pa;
+                e->perms = (int)s->perms;
+                f->hits++;
+                return true;
+            }
+        }
+    }
+slow:
+    f->misses++;
+    return f->slow(uc, vaddr, type, e, 0);
+}
+
+/* Python, right after answering the fill the hook handed it: remember the answer. */
+void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global)
+{
+    struct slot *set, *s = 0;
+    uint32_t w;
+    int i;
+
+    if (!f->last_valid || pl > 1)
+        return;
+    set = &f->slots[set_index(f->last_va, f->last_kind, pl)];
+    /* the slot of this address space if it has one, else a free one, else one chosen by the
+       address space (CONTEXTIDR) so that a few spaces in turn keep their own */
+    for (w = 0; w < WAYS && !s; w++)
+        if (set[w].gen == f->gen && set[w].va == f->last_va && same_state(&set[w], f->last_state))
+            s = &set[w];
+    for (w = 0; w < WAYS && !s; w++)
+        if (set[w].gen != f->gen || set[w].va != f->last_va)
+            s = &set[w];
+    if (!s)
+        s = &set[f->last_state[NSTATE - 1] & (WAYS - 1)];
+    s->gen = f->gen;
+    s->va = f->last_va;
+    s->pa = pa;
+    s->perms = perms;
+    s->global = global != 0;
+    for (i = 0; i < NSTATE; i++)
+        s->state[i] = f->last_state[i];
+    f->last_valid = 0;
+}
+
+/* Python, when it did not answer (a fault) or must not be repeated. */
+void hvd_fill_forget(struct hvd_fill *f)
+{
+    f->last_valid = 0;
+}
+
+void hvd_fill_flush_all(struct hvd_fill *f)
+{
+    if (++f->gen == 0)
+        f->gen = 1;
+}
+
+/* Drop the answers for the 1 KiB VA page holding va: every kind, level and address space. */
+void hvd_fill_flush_page(struct hvd_fill *f, uint32_t va)
+{
+    struct slot *s;
+    uint32_t k;
+
+    va &= ~0x3FFu;
+    s = &f->slots[set_index(va, 0, 0)];
+    for (k = 0; k < 6 * WAYS; k++, s++)
+        if (s->va == va)
+            s->gen = 0;
+}
+
+void hvd_fill_set_unpriv(struct hvd_fill *f, uint32_t pc, uint32_t flag)
+{
+    struct unpriv *u = &f->pcs[(pc >> 1) & (UNPRIV - 1)];
+    u->gen = f->unpriv_gen;
+    u->pc = pc;
+    u->flag = flag;
+}
+
+void hvd_fill_clear_unpriv(struct hvd_fill *f)
+{
+    if (++f->unpriv_gen == 0)
+        f->unpriv_gen = 1;
+}
