@@ -9,11 +9,13 @@
  * only authority:
  *
  *  - an entry is the complete answer (PA of the 1 KiB page, R/W/X) Python returned for one
- *    (VA page, access kind, privilege level) under one CPU state: SCTLR, TTBR0, TTBR1, TTBCR,
- *    DACR and CONTEXTIDR are part of the entry and must all equal the current values, so a guest
- *    that changes any of them without a TLB operation is answered exactly as Python would. An
- *    answer from a global shadow entry (or with the MMU off) holds in every address space: for
- *    it TTBR0 and CONTEXTIDR need not match, as for a global entry in a real TLB;
+ *    (VA page, access kind, privilege level) under the SCTLR, DACR and CONTEXTIDR of the time,
+ *    which must equal the current ones: Python's answer from a shadow entry depends on those
+ *    (MMU on, AFE/TRE, domain access, ASID) and not on TTBR0/TTBR1/TTBCR, which only matter
+ *    when it walks, and what it walks it keeps in the shadow, as a real TLB keeps a walk across
+ *    TTBR writes until it is invalidated. (Under the wp policy answers do depend on the tables'
+ *    root: the cache is not used there.) An answer from a global shadow entry, or with the MMU
+ *    off, holds in every address space: CONTEXTIDR need not match;
  *  - Python inserts an answer only when giving it again later is right (not the answers that
  *    open a trapped write, not emu_start's 'until' probe);
  *  - every change that can alter an answer already has to drop Unicorn's own TLB entries
@@ -38,10 +40,9 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define PAGES 8192u    /* 1 KiB VA pages (direct-mapped) */
 #define WAYS 8u        /* answers per (page, kind, level): one per address space, so that
                           switching between up to eight ASIDs does not evict each other */
-#define S_TTBR0 1      /* state words a global answer does not depend on */
-#define S_CTX 5
+#define S_CTX 2        /* the state word a global answer does not depend on */
 #define UNPRIV 4096u   /* PCs */
-#define NSTATE 6       /* SCTLR, TTBR0, TTBR1, TTBCR, DACR, CONTEXTIDR */
+#define NSTATE 3       /* SCTLR, DACR, CONTEXTIDR */
 
 struct uc_tlb_entry {
     uint64_t paddr;
@@ -76,7 +77,7 @@ struct hvd_fill {
     fill_fn slow;
     int *ids;
     void **vals;
-    uint64_t *v[2 + NSTATE]; /* where uc_reg_read_batch leaves each value */
+    uint64_t *v[2 + NSTATE]; /* where uc_reg_read_batch leaves CPSR, PC, then the state */
     /* the state and key of the fill being handed to Python, for hvd_fill_insert */
     uint32_t last_valid;
     uint32_t last_va;
@@ -96,7 +97,7 @@ static inline bool same_state(const struct slot *s, const uint32_t *b)
 {
     int i;
     for (i = 0; i < NSTATE; i++)
-        if (s->state[i] != b[i] && !(s->global && (i == S_TTBR0 || i == S_CTX)))
+        if (s->state[i] != b[i] && !(s->global && i == S_CTX))
             return false;
     return true;
 }

@@ -23,7 +23,7 @@ log = logging.getLogger("hvd.monitor")
 PAGES = 8192  # must match _fillcache.c
 WAYS = 8
 UNPRIV = 4096
-NSTATE = 6
+NSTATE = 3
 
 
 class _Slot(ctypes.Structure):
@@ -60,7 +60,7 @@ class FillCache:
         self._ptr = ctypes.pointer(f)
         # a StateReader of its own: its buffers are where the C hook's batch read lands
         self._state = StateReader(uc)
-        ids, vals, addrs = self._state.raw_layout()
+        ids, vals, addrs = self._state.raw_layout(("sctlr", "dacr", "contextidr"))
         f.nregs = len(addrs)
         f.batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
         f.slow = ctypes.cast(slow_cb, ctypes.c_void_p).value

@@ -21,6 +21,7 @@ from unicorn.unicorn_py3.unicorn import uclib
 from hvd.cpu.arm import CP15_CONTEXTIDR, CP15_DACR, CP15_SCTLR, CP15_TTBCR, CP15_TTBR0, CP15_TTBR1
 
 _ORDER = (CP15_SCTLR, CP15_TTBR0, CP15_TTBR1, CP15_TTBCR, CP15_DACR, CP15_CONTEXTIDR)
+_NAMES = ("sctlr", "ttbr0", "ttbr1", "ttbcr", "dacr", "contextidr")
 _N = len(_ORDER) + 2
 _CP_SIZE = ctypes.sizeof(UcRegCP)
 _VAL_OFF = UcRegCP.val.offset
@@ -40,7 +41,7 @@ _raw_batch.restype = ctypes.c_int
 
 
 class StateReader:
-    __slots__ = ("_uch", "_ids", "_vals", "_buf", "_view", "pc")
+    __slots__ = ("_uch", "_ids", "_vals", "_buf", "_view", "pc", "_layout")
 
     def __init__(self, uc: Uc) -> None:
         self._uch = uc._uch
@@ -57,12 +58,18 @@ class StateReader:
         #: PC as of the last :meth:`read`
         self.pc = 0
 
-    def raw_layout(self) -> tuple[ctypes.Array, ctypes.Array, list[int]]:
-        """(register ids, value pointers, address of each value as it lands) for a caller in C
-        that does the batch read itself: CPSR, PC, then the CP15 registers in read() order."""
-        addrs = [self._vals[0], self._vals[1]]
-        addrs += [self._vals[2 + i] + _VAL_OFF for i in range(len(_ORDER))]
-        return self._ids, self._vals, addrs
+    def raw_layout(self, names: tuple[str, ...]) -> tuple[ctypes.Array, ctypes.Array, list[int]]:
+        """For a caller in C that does the batch read itself: (register ids, value pointers,
+        address of each value as it lands) for CPSR, PC, then the named CP15 registers (of
+        sctlr, ttbr0, ttbr1, ttbcr, dacr, contextidr)."""
+        index = [_NAMES.index(n) for n in names]
+        ids = (ctypes.c_int * (2 + len(index)))(UC_ARM_REG_CPSR, UC_ARM_REG_PC,
+                                                  *([UC_ARM_REG_CP_REG] * len(index)))
+        vals = (ctypes.c_void_p * (2 + len(index)))(self._vals[0], self._vals[1],
+                                                    *(self._vals[2 + i] for i in index))
+        addrs = [self._vals[0], self._vals[1]] + [self._vals[2 + i] + _VAL_OFF for i in index]
+        self._layout = (ids, vals)  # kept alive with this reader
+        return ids, vals, addrs
 
     def read(self) -> tuple[int, int, int, int, int, int, int]:
         """(cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, contextidr); also updates :attr:`pc`."""
