@@ -31,8 +31,11 @@
 #include <stdint.h>
 
 typedef int (*batch_fn)(void *uc, int *ids, void **vals, int count);
+typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
 typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *ud);
 
+#define UC_ARM_REG_CPSR 3
+#define CPSR_IT 0x0600FC00u /* IT[1:0] at 26:25, IT[7:2] at 15:10 */
 #define UC_MEM_READ 16
 #define UC_MEM_WRITE 17
 #define UC_MEM_FETCH 18
@@ -75,6 +78,7 @@ struct hvd_fill {
     int32_t nregs;       /* 8: CPSR, PC, then NSTATE CP15 registers */
     batch_fn batch;
     fill_fn slow;
+    reg_write_fn reg_write;
     int *ids;
     void **vals;
     uint64_t *v[2 + NSTATE]; /* where uc_reg_read_batch leaves CPSR, PC, then the state */
@@ -138,6 +142,14 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
                 e->paddr = s->pa;
                 e->perms = (int)s->perms;
                 f->hits++;
+                if (cpsr & CPSR_IT) {
+                    /* Unicorn restored the state of this instruction before calling the hook,
+                       IT bits included; in the middle of a block QEMU keeps them 0 and writes
+                       them only when the block ends inside an IT block. Left set, they would
+                       make the instructions after the IT block run as if inside it. */
+                    uint32_t v = cpsr & ~CPSR_IT;
+                    f->reg_write(uc, UC_ARM_REG_CPSR, &v);
+                }
                 return true;
             }
         }

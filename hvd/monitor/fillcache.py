@@ -41,7 +41,7 @@ class _Fill(ctypes.Structure):
         ("hits", ctypes.c_uint64), ("misses", ctypes.c_uint64),
         ("enabled", ctypes.c_uint32), ("gen", ctypes.c_uint32), ("unpriv_gen", ctypes.c_uint32),
         ("nregs", ctypes.c_int32),
-        ("batch", ctypes.c_void_p), ("slow", ctypes.c_void_p),
+        ("batch", ctypes.c_void_p), ("slow", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
         ("ids", ctypes.c_void_p), ("vals", ctypes.c_void_p),
         ("v", ctypes.c_void_p * (2 + NSTATE)),
         ("last_valid", ctypes.c_uint32), ("last_va", ctypes.c_uint32),
@@ -64,6 +64,7 @@ class FillCache:
         f.nregs = len(addrs)
         f.batch = ctypes.cast(uclib.uc_reg_read_batch, ctypes.c_void_p).value
         f.slow = ctypes.cast(slow_cb, ctypes.c_void_p).value
+        f.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
         f.ids = ctypes.cast(ids, ctypes.c_void_p).value
         f.vals = ctypes.cast(vals, ctypes.c_void_p).value
         for i, a in enumerate(addrs):

@@ -50,6 +50,7 @@ log = logging.getLogger("hvd.monitor")
 #: HVD_MMU_AUDIT=user (PL0 fills) or =all: check every answer of the fill hook against a fresh
 #: walk of the guest's tables and log a warning for any it contradicts (a debugging aid for the
 #: monitor; slow, "all" very slow)
+_CPSR_IT = 0x0600FC00  # IT[1:0] at 26:25, IT[7:2] at 15:10
 _AUDIT = {"user": 1, "all": 2}.get(os.environ.get("HVD_MMU_AUDIT", ""), 0)
 
 
@@ -340,6 +341,13 @@ class ShadowMmu(BaseMmu):
             return False
         if ok:
             _memmove(entry_ptr, _PACK_ENTRY(e.paddr, e.perms), 12)
+            if self._fill_cpsr & _CPSR_IT:
+                # Unicorn restored this instruction's state before calling the hook, Thumb IT
+                # bits included. In the middle of a translated block QEMU keeps them 0 and
+                # writes them only when the block ends inside an IT block: left set, they make
+                # the instructions after the IT block run as if inside it (corrupted user
+                # programs under shadow paging; native fills never restore state).
+                self.vcpu.uc.reg_write(UC_ARM_REG_CPSR, self._fill_cpsr & ~_CPSR_IT)
             fast = self._fast
             if fast is not None and self._cacheable:
                 fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global)
@@ -365,6 +373,7 @@ class ShadowMmu(BaseMmu):
     # -- the fill hook: the hardware walking the shadow ---------------------------------------
     def _fill(self, uc, vaddr: int, access: int, entry, _ud) -> bool:
         cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
+        self._fill_cpsr = cpsr
         pl = 0 if (cpsr & 0x1F) == 0x10 else 1
         acc = _ACCESS[access]
         wp = self._wp_pages

@@ -19,6 +19,7 @@ must equal QEMU's (vexpress-a9, the referee) line for line. Ids read
   mmu_tlbcode TLB operations in run-time written / rewritten code, Thumb, conditional, I/D forms
   mmu_afe_tre SCTLR.AFE access flag faults and simplified permissions, SCTLR.TRE with Linux's
               PRRR/NMRR
+  mmu_itfill  TLB misses inside Thumb IT blocks: instructions after the block stay unconditional
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ MMU_GUESTS = [
     "mmu_alias",
     "mmu_tlbcode",
     "mmu_afe_tre",
+    "mmu_itfill",
 ]
 
 
