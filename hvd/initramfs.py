@@ -181,8 +181,8 @@ BASE_DIRS = ("bin", "sbin", "usr", "usr/bin", "usr/sbin", "dev", "proc", "sys", 
 def build_archive(busybox: bytes, init_script: str,
                   extra_files: dict[str, bytes] | None = None) -> bytes:
     """The uncompressed newc archive: base directories, busybox and its applet links,
-    /dev/console (5,1) and /dev/null (1,3), ``/init`` and any extra files (mode 0755 when
-    they start with ``#!``, else 0644)."""
+    /dev/console (5,1) and /dev/null (1,3), ``/init`` and any extra files (mode 0755 for
+    programs: scripts starting with ``#!`` and ELF files; else 0644)."""
     w = NewcWriter()
     for d in BASE_DIRS:
         w.directory(d)
@@ -202,7 +202,7 @@ def build_archive(busybox: bytes, init_script: str,
             parent = "/".join(parts[:i])
             if not w.has(parent):
                 w.directory(parent)
-        w.file(path, data, 0o755 if data.startswith(b"#!") else 0o644)
+        w.file(path, data, 0o755 if data.startswith((b"#!", b"\x7fELF")) else 0o644)
     return w.to_bytes()
 
 
