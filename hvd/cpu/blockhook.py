@@ -22,8 +22,6 @@ log = logging.getLogger("hvd.cpu")
 
 BLOCK_CACHE = 65536  # must match _blockhook.c
 
-_REG_READ = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p)
-_EMU_STOP = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.c_void_p)
 _THUMB_COUNT = ctypes.CFUNCTYPE(ctypes.c_uint32, ctypes.c_uint64, ctypes.c_uint32)
 
 

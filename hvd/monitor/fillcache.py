@@ -8,7 +8,6 @@ See the C file for the rules that keep it exact. Built by ``setup.py``; without 
 from __future__ import annotations
 
 import ctypes
-import logging
 import os
 
 from unicorn import UC_HOOK_TLB_FILL
@@ -17,8 +16,6 @@ from unicorn.unicorn_py3.unicorn import uclib
 from hvd.native import load_library
 
 from .state import StateReader
-
-log = logging.getLogger("hvd.monitor")
 
 PAGES = 8192  # must match _fillcache.c
 WAYS = 8
@@ -99,7 +96,6 @@ def create(uc, slow_cb) -> FillCache | None:
         return None
     for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_set_unpriv"):
         getattr(lib, name).restype = None
-        getattr(lib, name).argtypes = None
     lib.hvd_fill_insert.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 4
     lib.hvd_fill_flush_page.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.hvd_fill_set_unpriv.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]

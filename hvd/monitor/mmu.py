@@ -47,10 +47,10 @@ from .walker import RWX, R, W, X, Fault, Translation, walk
 
 log = logging.getLogger("hvd.monitor")
 
+_CPSR_IT = 0x0600FC00  # IT[1:0] at 26:25, IT[7:2] at 15:10
 #: HVD_MMU_AUDIT=user (PL0 fills) or =all: check every answer of the fill hook against a fresh
 #: walk of the guest's tables and log a warning for any it contradicts (a debugging aid for the
 #: monitor; slow, "all" very slow)
-_CPSR_IT = 0x0600FC00  # IT[1:0] at 26:25, IT[7:2] at 15:10
 _AUDIT = {"user": 1, "all": 2}.get(os.environ.get("HVD_MMU_AUDIT", ""), 0)
 
 
@@ -454,8 +454,9 @@ class ShadowMmu(BaseMmu):
                 return self._fill(uc, vaddr, access, entry, _ud)
         if _AUDIT and sctlr & 1 and (_AUDIT == 2 or not pl):
             self._audit(vaddr, acc, pl, pa, perms)
-        self._fill_pl = pl
-        self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
+        if self._fast is not None:  # what the fill cache needs to keep this answer
+            self._fill_pl = pl
+            self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
         entry.paddr = pa
         entry.perms = perms
         return True

@@ -12,6 +12,7 @@ import pytest
 from hvd.cpu.blockhook import _load, thumb_instruction_count
 
 from .test_vcpu import assemble, make_vm, pytestmark  # noqa: F401 (skip marker)
+from .test_wfi_wake import COUNTER, TIMER_IRQ, TIMER_SETUP
 
 needs_hook = pytest.mark.skipif(_load() is None, reason="hvd/cpu/_blockhook not built")
 
@@ -88,35 +89,13 @@ def test_thumb_lengths_decode():
     assert thumb_instruction_count(code) == 4
 
 
-COUNTER = 0x80100000
 
 # Interrupts are masked almost all the time: each round reads the INTC's pending registers three
 # times (device accesses, slow under emulation) with I set, then opens a two-instruction window.
 # Only a stop at the block after CPSIE I takes the timer's interrupt in that window; a poll at a
 # random moment almost always finds it masked (Linux's omap3 idle loop, which starved the
 # clockevent for tens of seconds: soft lockups, i2c-omap timeouts).
-MASKED_MOSTLY = f"""
-    ldr r0, =vectors
-    mcr p15, 0, r0, c12, c0, 0      @ VBAR
-    cps #0x12
-    ldr sp, =0x80200000
-    cps #0x13
-    ldr sp, =0x80300000
-    ldr r4, =0x48200000             @ INTC: unmask GPTIMER1 (line 37)
-    mov r0, #(1 << 5)
-    str r0, [r4, #0xa8]
-    ldr r5, =0x48318000             @ GPTIMER1: overflow every 32 ticks of 32768 Hz
-    mov r0, #0
-    str r0, [r5, #0x24]
-    ldr r0, =0xffffffe0
-    str r0, [r5, #0x2c]
-    str r0, [r5, #0x28]
-    mov r0, #7
-    str r0, [r5, #0x18]
-    mov r0, #2
-    str r0, [r5, #0x1c]
-    mov r0, #3                      @ ST | AR
-    str r0, [r5, #0x24]
+MASKED_MOSTLY = TIMER_SETUP + """
 loop:
     cpsid i
     ldr r1, [r4, #0x98]
@@ -125,33 +104,7 @@ loop:
     cpsie i
     nop
     b loop
-irq:
-    sub lr, lr, #4
-    push {{r0-r3, lr}}
-    ldr r0, =0x48200000
-    ldr r1, [r0, #0x40]             @ SIR_IRQ
-    ldr r2, =0x48318000
-    ldr r3, [r2, #0x18]
-    str r3, [r2, #0x18]             @ acknowledge the overflow
-    ldr r2, ={COUNTER:#x}
-    ldr r3, [r2]
-    add r3, r3, #1
-    str r3, [r2]
-    mov r1, #1
-    str r1, [r0, #0x48]             @ NEWIRQAGR
-    dsb
-    ldmfd sp!, {{r0-r3, pc}}^
-    .balign 32
-vectors:
-    b .
-    b .
-    b .
-    b .
-    b .
-    b .
-    b irq
-    b .
-"""
+""" + TIMER_IRQ
 
 
 @needs_hook

@@ -12,7 +12,8 @@ from .test_vcpu import assemble, make_vm, pytestmark  # noqa: F401 (skip marker)
 
 COUNTER = 0x80100000
 
-IDLE_LOOP = f"""
+#: VBAR, IRQ and SVC stacks, INTC line 37 unmasked, GPTIMER1 overflowing every 32 ticks
+TIMER_SETUP = """
     ldr r0, =vectors
     mcr p15, 0, r0, c12, c0, 0      @ VBAR
     cps #0x12
@@ -34,16 +35,10 @@ IDLE_LOOP = f"""
     str r0, [r5, #0x1c]
     mov r0, #3                      @ ST | AR
     str r0, [r5, #0x24]
-idle:
-    cpsid i
-    bl do_idle
-    cpsie i
-    nop
-    b idle
-do_idle:
-    dsb
-    wfi
-    bx lr
+"""
+
+#: the IRQ handler counting timer interrupts at COUNTER, and the vector table
+TIMER_IRQ = f"""
 irq:
     sub lr, lr, #4
     push {{r0-r3, lr}}
@@ -71,6 +66,18 @@ vectors:
     b irq
     b .
 """
+
+IDLE_LOOP = TIMER_SETUP + """idle:
+    cpsid i
+    bl do_idle
+    cpsie i
+    nop
+    b idle
+do_idle:
+    dsb
+    wfi
+    bx lr
+""" + TIMER_IRQ
 
 
 def test_interrupts_reach_an_idle_loop_that_unmasks_after_a_return(tmp_path):
