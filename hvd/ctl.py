@@ -491,8 +491,9 @@ def add_ctl_arguments(p: argparse.ArgumentParser) -> None:
     op = sub.add_parser("console", help="attach to a VM's console (escape: Ctrl-])")
     op.add_argument("vm")
     op.set_defaults(run=cmd_console)
-    tp = sub.add_parser("top", help="live view of all VMs")
-    tp.add_argument("--interval", type=float, default=1.0)
+    tp = sub.add_parser("top", help="live view of all VMs: status, guest instructions/s, shadow "
+                                     "fills/s, TLB operations/s, guest faults/s")
+    tp.add_argument("--interval", type=float, default=1.0, help="seconds between updates")
     tp.add_argument("--iterations", type=int, default=0, help="stop after N updates (0: never)")
     tp.set_defaults(run=cmd_top)
     sub.add_parser("quit", help="stop the daemon").set_defaults(run=cmd_quit)
