@@ -268,6 +268,8 @@ class VM:
             "instructions": self.vcpu.blocks.instructions,
             "blocks": self.vcpu.blocks.blocks,
             "unmask_stops": self.vcpu.blocks.unmask_stops,
+            "block_stops": self.vcpu.blocks.requested_stops,
+            "outside_stops": self.vcpu.outside_stops,
             "mmio_reads": self.board.bus.mmio_reads,
             "mmio_writes": self.board.bus.mmio_writes,
             "guest_time_ns": self.clock.now_ns(),

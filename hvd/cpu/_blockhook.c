@@ -20,6 +20,15 @@
  *     are masked; when a block starts with one of them clear, the hook asks Unicorn to stop
  *     (the stop is honoured at that block's entry check, before any of its instructions run)
  *     and records that it did.
+ *
+ *  3. Stops the run at the next block boundary when another thread asks (`stop_next`). This
+ *     is how the vCPU's alarm stops a running guest. Unicorn's own cross-thread stop is taken
+ *     at the check after the next memory access, which can be in the middle of an instruction:
+ *     an LDRD whose first destination is its base register has then written that register,
+ *     and the instruction runs again from the wrong address. At a block boundary every
+ *     instruction is whole.
+ *
+ * A block the hook stops at has not run: it is counted when it runs.
  */
 #include <stdint.h>
 
@@ -42,11 +51,12 @@ struct hvd_blocks {
     uint64_t insns;
     uint64_t unmask_stops;
     uint64_t misses;
+    uint64_t requested_stops;
     /* control, written by Python */
     uint32_t want;    /* CPSR mask bits of pending interrupt lines */
     uint32_t stopped; /* set here when this hook asked Unicorn to stop; Python clears it */
     int32_t cpsr_regid;
-    int32_t pad;
+    volatile uint32_t stop_next; /* set by another thread: stop at the next block */
     reg_read_fn reg_read;
     emu_stop_fn emu_stop;
     thumb_count_fn thumb_count;
@@ -58,6 +68,24 @@ void hvd_block_hook(void *uc, uint64_t address, uint32_t size, struct hvd_blocks
     struct block_entry *e = &b->cache[((address >> 1) ^ (size << 11)) & (BLOCK_CACHE - 1)];
     uint32_t cpsr;
 
+    if (b->stop_next) {
+        b->stop_next = 0;
+        b->stopped = 1;
+        b->requested_stops++;
+        b->emu_stop(uc);
+        return;
+    }
+    if (b->want) {
+        cpsr = 0;
+        b->reg_read(uc, b->cpsr_regid, &cpsr);
+        if (b->want & ~cpsr) {
+            b->want = 0;
+            b->stopped = 1;
+            b->unmask_stops++;
+            b->emu_stop(uc);
+            return;
+        }
+    }
     b->blocks++;
     if (e->pc != (uint32_t)address || e->size != size) {
         b->misses++;
@@ -68,14 +96,4 @@ void hvd_block_hook(void *uc, uint64_t address, uint32_t size, struct hvd_blocks
         e->icount = (uint16_t)((cpsr & CPSR_T) ? b->thumb_count(address, size) : size >> 2);
     }
     b->insns += e->icount;
-    if (b->want) {
-        cpsr = 0;
-        b->reg_read(uc, b->cpsr_regid, &cpsr);
-        if (b->want & ~cpsr) {
-            b->want = 0;
-            b->stopped = 1;
-            b->unmask_stops++;
-            b->emu_stop(uc);
-        }
-    }
 }

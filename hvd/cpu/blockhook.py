@@ -33,8 +33,9 @@ class _Blocks(ctypes.Structure):
     _fields_ = [
         ("blocks", ctypes.c_uint64), ("insns", ctypes.c_uint64),
         ("unmask_stops", ctypes.c_uint64), ("misses", ctypes.c_uint64),
+        ("requested_stops", ctypes.c_uint64),
         ("want", ctypes.c_uint32), ("stopped", ctypes.c_uint32),
-        ("cpsr_regid", ctypes.c_int32), ("pad", ctypes.c_int32),
+        ("cpsr_regid", ctypes.c_int32), ("stop_next", ctypes.c_uint32),
         ("reg_read", ctypes.c_void_p), ("emu_stop", ctypes.c_void_p), ("thumb_count", ctypes.c_void_p),
         ("cache", _BlockEntry * BLOCK_CACHE),
     ]
@@ -103,6 +104,23 @@ class BlockHook:
     @property
     def unmask_stops(self) -> int:
         return self._b.unmask_stops if self._b is not None else 0
+
+    @property
+    def requested_stops(self) -> int:
+        return self._b.requested_stops if self._b is not None else 0
+
+    # -- stops at a block boundary ------------------------------------------------------------
+    def request_stop(self) -> bool:
+        """Ask the run to stop at the next block boundary (any thread). False without the hook."""
+        b = self._b
+        if b is None or not self.available:
+            return False
+        b.stop_next = 1
+        return True
+
+    def cancel_stop(self) -> None:
+        if self._b is not None:
+            self._b.stop_next = 0
 
     # -- interrupt unmask watch ---------------------------------------------------------------
     def watch_unmask(self, mask_bits: int) -> None:

@@ -13,11 +13,14 @@ Run loop (one iteration):
 What stops a slice: a hook (exception entry needed, semihosting exit, breakpoint) calling
 ``emu_stop`` on this thread; a WFI (Unicorn returns from ``emu_start``); a failed TLB fill (the
 monitor decided on a guest abort: ``UC_ERR_EXCEPTION``); or the alarm thread. Stopping from another
-thread is done only by the alarm thread, which calls ``uc.emu_stop()`` while the vCPU is inside
-``emu_start`` and repeats it every ``KICK_RETRY_S`` until the vCPU acknowledges: Unicorn's
-``emu_stop`` can be lost when it races with the start of ``emu_start`` (it resets the request),
-never worse, so repetition makes the cross-thread stop reliable. Every other thread asks for a
-stop through :meth:`VCpu.kick`.
+thread is done only by the alarm thread. It asks the C block hook to stop the run at the next
+block boundary (:meth:`BlockHook.request_stop`): Unicorn's own ``emu_stop`` from another thread
+is taken at the check after the next memory access, which may be inside an instruction (an
+``LDRD r0, r1, [r0]`` stopped between its loads has already overwritten its base and runs again
+from the wrong address). Only when no block starts within ``BLOCK_STOP_GRACE_S`` (or the hook is
+not built) does the alarm fall back to ``uc.emu_stop()``, repeated every ``KICK_RETRY_S`` until
+the vCPU acknowledges (``emu_stop`` can be lost when it races with the start of ``emu_start``);
+``cpu.outside_stops`` counts those. Every other thread asks for a stop through :meth:`VCpu.kick`.
 
 Exceptions the guest takes because of an instruction (SVC, undefined instruction, BKPT) are
 entered from inside the Unicorn hook by writing CPSR/SPSR/LR/PC: Unicorn then leaves the current
@@ -58,6 +61,10 @@ log = logging.getLogger("hvd.cpu")
 
 UNTIL = 0xFFFFFFFE  # never reached: guests do not execute at 0xFFFFFFFE
 KICK_RETRY_S = 0.001
+#: how long the alarm waits for a stop at a block boundary (block hook) before falling back to a
+#: stop at a device access or from outside; a guest always enters blocks, so only a thread the
+#: host keeps off its CPU (or a long hook) ever waits this long
+BLOCK_STOP_GRACE_S = 0.25
 #: how long the alarm lets the vCPU stop itself at a device access before stopping it from outside
 STOP_GRACE_S = 0.0002
 #: the alarm stops the vCPU from outside only after it has used this much CPU time since its
@@ -154,6 +161,7 @@ class VCpu:
         self.idle_ns = 0
         self.strex_completed = 0
         self.replay_steps_retried = 0
+        self.outside_stops = 0
         self._hooks = [
             self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
@@ -242,8 +250,10 @@ class VCpu:
         self.irq_level = irq
         self.fiq_level = fiq
         if raised and self._in_emu and threading.current_thread() is self._thread:
-            # a device raised a line during an MMIO access: end the slice so it can be taken
-            self._stop_emu()
+            # a device raised a line during an MMIO access: end the slice so it can be taken, at
+            # the next block boundary (a stop here would cut a multi-access instruction in two)
+            if not self.blocks.request_stop():
+                self._stop_emu()
 
     # ------------------------------------------------------------------------------------------
     # Unicorn hooks (vCPU thread, inside emu_start)
@@ -460,25 +470,53 @@ class VCpu:
                     timeout = None if self._slice_deadline is None else self._slice_deadline - now
                     cv.wait(timeout)
                     continue
-            # Due. First ask the vCPU to stop itself at its next device access (the bus then
-            # knows exactly which access will be replayed); only if it makes none within the
-            # grace period, stop it from here: then no device access can be in flight.
+            # Due. With the block hook, ask the vCPU to stop at its next block boundary, where
+            # every instruction is whole. Without it (or if no block starts for a long time),
+            # ask it to stop itself at its next device access (the bus then knows exactly which
+            # access will be replayed); only if it makes none within the grace period, stop it
+            # from here: then no device access can be in flight.
             bus = self._bus
+            at_block = False
             with self._emu_lock:
                 if not self._in_emu:
                     seq = -1
                 else:
                     seq = self._slice_seq
-                    bus.stop_wanted = True
+                    at_block = self.blocks.request_stop()
+                    if not at_block:
+                        bus.stop_wanted = True
+            if seq >= 0 and at_block and not self._slice_ended(seq, BLOCK_STOP_GRACE_S):
+                with self._emu_lock:
+                    if self._in_emu and self._slice_seq == seq:
+                        bus.stop_wanted = True
+                    else:
+                        seq = -1
+            elif at_block:
+                seq = -1
             if seq >= 0:
                 with cv:
                     cv.wait(STOP_GRACE_S)
                 with self._emu_lock:
                     if self._in_emu and self._slice_seq == seq and self._past_device_access():
+                        self.outside_stops += 1
                         self._stop_emu()
             with cv:
                 if self._kick_pending or (self._slice_deadline is not None and time.monotonic() >= self._slice_deadline):
                     cv.wait(KICK_RETRY_S)
+
+    def _slice_ended(self, seq: int, timeout: float) -> bool:
+        """Wait up to ``timeout`` for slice ``seq`` to end (the vCPU notifies the alarm)."""
+        end = time.monotonic() + timeout
+        cv = self._alarm_cv
+        with cv:
+            while not self._quit:
+                if not self._in_emu or self._slice_seq != seq:
+                    return True
+                left = end - time.monotonic()
+                if left <= 0:
+                    return False
+                cv.wait(left)
+        return True
 
     def _past_device_access(self) -> bool:
         """Whether the vCPU has run on since its last device access ended. Between the end of a
@@ -780,10 +818,12 @@ class VCpu:
         finally:
             with self._emu_lock:
                 self._in_emu = False
+            blocks.cancel_stop()
             with self._alarm_cv:
                 kicked = self._kick_pending
                 self._kick_pending = False
                 self._slice_deadline = None
+                self._alarm_cv.notify_all()
             blocks.watch_unmask(0)
             if blocks.take_stopped():
                 kicked = True  # stopped at a block boundary with an interrupt to take

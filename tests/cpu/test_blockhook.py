@@ -151,3 +151,51 @@ def test_top_reports_guest_instructions_per_second(tmp_path):
     rate = row[2 + list(RATE_KEYS).index("instr/s")]
     # a spinning guest runs millions of instructions a second even on a loaded host
     assert rate.endswith(("M", "G")), row
+
+
+RESULT = COUNTER + 4
+LDRD_ROUNDS = 2_000_000
+
+# ``LDRD r0, r1, [r0]`` loads r0 first. A stop that lands between its two loads leaves r0
+# overwritten with PC still on the instruction, which then runs again from the address it just
+# loaded (here the decoy pair, whose second word is not 1). Unicorn takes a stop from another
+# thread at its check after the next memory access, so the alarm must stop the vCPU only at
+# block boundaries. The timer interrupts 8192 times a second: every interrupt is such a stop.
+STOPPED_LDRD = TIMER_SETUP.replace("0xffffffe0", "0xfffffffc") + f"""
+    cpsie i
+    ldr r6, ={LDRD_ROUNDS}
+    mov r7, #0
+1:  ldr r0, =pair
+    ldrd r0, r1, [r0]
+    cmp r1, #1
+    addne r7, r7, #1
+    subs r6, r6, #1
+    bne 1b
+    ldr r0, ={RESULT:#x}
+    str r7, [r0]
+""" + EXIT + """
+    .ltorg
+""" + TIMER_IRQ + """
+    .balign 8
+pair:
+    .word decoy, 1
+decoy:
+    .word 0, 2
+"""
+
+
+@needs_hook
+@pytest.mark.parametrize("mmu", ["shadow", "native"])
+def test_stops_never_split_an_instruction(tmp_path, mmu):
+    vm = make_vm(assemble(tmp_path, STOPPED_LDRD), semihosting=True, mmu=mmu)
+    vm.start()
+    try:
+        assert vm.wait(60), "guest did not exit"
+        bus = vm.board.bus
+        interrupts, torn = struct.unpack("<II", bus.read_phys(COUNTER, 8))
+        cpu = vm.stats()["cpu"]
+    finally:
+        vm.shutdown()
+    assert interrupts > 100, "the timer did not interrupt the loop: the test tests nothing"
+    assert torn == 0, f"{torn} of {LDRD_ROUNDS} LDRDs ran twice from a stop between their loads"
+    assert cpu["block_stops"] > 0
