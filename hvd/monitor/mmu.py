@@ -89,19 +89,40 @@ _memmove = ctypes.memmove
 class HookedOp:
     """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
 
-    __slots__ = ("addr", "tlb", "rt", "size", "raw")
+    __slots__ = ("addr", "tlb", "rt", "size", "raw", "passes")
 
-    def __init__(self, addr: int, tlb: TlbOp, rt: int, size: int, raw: bytes) -> None:
+    def __init__(self, addr: int, tlb: TlbOp, rt: int, size: int, raw: bytes, cond: int = 14) -> None:
         self.addr = addr
         self.tlb = tlb
         self.rt = rt
         self.size = size
         self.raw = raw
+        #: bit n set: the condition passes when CPSR[31:28] (NZCV) = n
+        self.passes = _COND_PASSES[cond]
+
+
+def _cond_passes(cond: int) -> int:
+    """The NZCV values (as a 16-bit mask) for which ARM condition ``cond`` passes (A8.3)."""
+    mask = 0
+    for nzcv in range(16):
+        n, z, c, v = nzcv >> 3 & 1, nzcv >> 2 & 1, nzcv >> 1 & 1, nzcv & 1
+        ok = (z, c, n, v, c and not z, n == v, n == v and not z, True)[cond >> 1]
+        if cond & 1 and cond != 15:
+            ok = not ok
+        if ok:
+            mask |= 1 << nzcv
+    return mask
+
+
+_COND_PASSES = [_cond_passes(c) for c in range(16)]
 
 
 def _tlb_ops_in(data: bytes, va_page: int) -> list[HookedOp]:
-    """The TLB maintenance operations in a code page. A conditional one (``mcrne``) is hooked
-    as if it always executed: invalidating more than the guest asked is always allowed."""
+    """The TLB maintenance operations in a code page, with their ARM condition: a conditional
+    one (``mcrne``, as Linux's ``tlb_op()`` emits them) acts only when its condition passes.
+    Linux on a uniprocessor skips the Inner Shareable forms that way, one of them a TLBIALLIS
+    in every flush_tlb_mm. Thumb ones are taken as always executed (the IT state is not
+    reliable in a code hook), which can only invalidate more than the guest asked: allowed."""
     from .scanner import scan_page
 
     out = []
@@ -109,7 +130,8 @@ def _tlb_ops_in(data: bytes, va_page: int) -> list[HookedOp]:
         if op.category != "tlb":
             continue
         off = op.address - va_page
-        out.append(HookedOp(op.address, TLB_OPS[op.kind], op.rt, op.size, bytes(data[off:off + op.size])))
+        out.append(HookedOp(op.address, TLB_OPS[op.kind], op.rt, op.size,
+                            bytes(data[off:off + op.size]), op.cond))
     return out
 
 UNTIL_PAGE = 0xFFFF_FC00
@@ -703,6 +725,8 @@ class ShadowMmu(BaseMmu):
         cpsr, _s, _t0, _t1, _tc, dacr, ctx = self.state.read()
         if (cpsr & 0x1F) == 0x10:
             return  # user mode: the instruction is UNDEFINED there
+        if not op.passes >> (cpsr >> 28) & 1 and not cpsr & 0x20:
+            return  # an ARM instruction whose condition fails does nothing
         # the hook is by VA: make sure the instruction is still the one found. It is being
         # executed, so its page is normally in the shadow (a dict lookup, not a walk)
         raw = None
