@@ -13,7 +13,6 @@ import ctypes
 import logging
 import mmap
 from dataclasses import dataclass, field
-from time import clock_gettime_ns
 from typing import Callable
 
 from unicorn import UC_PROT_ALL, UC_PROT_EXEC, UC_PROT_READ, Uc
@@ -74,11 +73,6 @@ class Bus:
         self.stop_requested = False
         #: set by the vCPU's alarm: stop at the next device access (see VCpu._alarm_main)
         self.stop_wanted = False
-        #: the vCPU thread's CPU-time clock, and its reading when the last device access ended:
-        #: the alarm stops the vCPU from outside only once it has run on past that access
-        #: (see VCpu._past_device_access)
-        self.cpu_clock: int | None = None
-        self.access_end_cpu_ns = 0
         self.replay: tuple[int, int, bool, int] | None = None
         self.filter_replay: tuple[int, int, bool, int] | None = None
         self.replays_filtered = 0
@@ -179,7 +173,6 @@ class Bus:
                 self.filter_replay = None
                 if f[0] == pa and f[1] == size and not f[2]:
                     self.replays_filtered += 1
-                    self._access_ended()
                     return f[3]
             self.mmio_reads += 1
             value = 0
@@ -202,7 +195,6 @@ class Bus:
                 self.replay = (pa, size, False, value)
                 self.stop_requested = True
                 uc.emu_stop()
-            self._access_ended()
             return value
 
         return read
@@ -219,7 +211,6 @@ class Bus:
                 self.filter_replay = None
                 if f[0] == pa and f[1] == size and f[2] and f[3] == value:
                     self.replays_filtered += 1
-                    self._access_ended()
                     return
             self.mmio_writes += 1
             entries = pages.get(pa >> PAGE_SHIFT)
@@ -241,14 +232,8 @@ class Bus:
                 self.replay = (pa, size, True, value)
                 self.stop_requested = True
                 uc.emu_stop()
-            self._access_ended()
 
         return write
-
-    def _access_ended(self) -> None:
-        clk = self.cpu_clock
-        if clk is not None:
-            self.access_end_cpu_ns = clock_gettime_ns(clk)
 
     def _unclaimed(self, w: MmioWindow, pa: int, kind: str, value: int | None) -> None:
         key = pa if kind == "read" else pa | (1 << 40)

@@ -67,8 +67,8 @@ KICK_RETRY_S = 0.001
 BLOCK_STOP_GRACE_S = 0.25
 #: how long the alarm lets the vCPU stop itself at a device access before stopping it from outside
 STOP_GRACE_S = 0.0002
-#: the alarm stops the vCPU from outside only after it has used this much CPU time since its
-#: last device access ended (see _past_device_access)
+#: the alarm stops the vCPU from outside only after it has used this much CPU time since it was
+#: asked to stop at its next device access (see _ran_since)
 ACCESS_GAP_NS = 20_000
 #: while an interrupt is pending but masked, poll this often for the guest to unmask it
 MASKED_POLL_NS = 200_000
@@ -162,6 +162,12 @@ class VCpu:
         self.strex_completed = 0
         self.replay_steps_retried = 0
         self.outside_stops = 0
+        self._entered_in_hook = False
+        #: the host time the alarm sleeps until (-inf while it is awake), and whether it waits
+        #: for the current slice to end
+        self._alarm_until = float("-inf")
+        self._alarm_on_slice = False
+        self._cpu_clock: int | None = None  # the vCPU thread's CPU-time clock (alarm fallback)
         self._hooks = [
             self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
             self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
@@ -332,9 +338,12 @@ class VCpu:
         block and go on at the vector, but it also leaves its 'skip PC sync on exit' flag set
         until the next emu_start: a later stop inside that run would then leave PC at the start
         of a block whose instructions already ran. So end the run here; the next slice starts
-        clean at the vector (one emu_start restart, ~25 us, per such exception)."""
+        clean at the vector (one emu_start restart, ~25 us, per such exception). The stop is
+        exact (no memory access follows a write of PC in a hook), so the slice's end skips the
+        checks for a stop inside an instruction and for a WFI."""
         self._take(kind, lr, abort)
-        self._stop_emu()
+        self._entered_in_hook = True
+        self.uc.emu_stop()
 
     def _stop_emu(self) -> None:
         """Ask Unicorn to leave emu_start (see :class:`hvd.boards.bus.Bus` on replays)."""
@@ -467,8 +476,13 @@ class VCpu:
                 now = time.monotonic()
                 due = self._kick_pending or (self._slice_deadline is not None and now >= self._slice_deadline)
                 if not due:
-                    timeout = None if self._slice_deadline is None else self._slice_deadline - now
-                    cv.wait(timeout)
+                    if self._slice_deadline is None:
+                        self._alarm_until = float("inf")
+                        cv.wait()
+                    else:
+                        self._alarm_until = self._slice_deadline
+                        cv.wait(self._slice_deadline - now)
+                    self._alarm_until = float("-inf")
                     continue
             # Due. With the block hook, ask the vCPU to stop at its next block boundary, where
             # every instruction is whole. Without it (or if no block starts for a long time),
@@ -494,10 +508,11 @@ class VCpu:
             elif at_block:
                 seq = -1
             if seq >= 0:
+                cpu0 = self._vcpu_cpu_ns()
                 with cv:
                     cv.wait(STOP_GRACE_S)
                 with self._emu_lock:
-                    if self._in_emu and self._slice_seq == seq and self._past_device_access():
+                    if self._in_emu and self._slice_seq == seq and self._ran_since(cpu0):
                         self.outside_stops += 1
                         self._stop_emu()
             with cv:
@@ -509,40 +524,47 @@ class VCpu:
         end = time.monotonic() + timeout
         cv = self._alarm_cv
         with cv:
-            while not self._quit:
-                if not self._in_emu or self._slice_seq != seq:
-                    return True
-                left = end - time.monotonic()
-                if left <= 0:
-                    return False
-                cv.wait(left)
+            self._alarm_on_slice = True
+            try:
+                while not self._quit:
+                    if not self._in_emu or self._slice_seq != seq:
+                        return True
+                    left = end - time.monotonic()
+                    if left <= 0:
+                        return False
+                    cv.wait(left)
+            finally:
+                self._alarm_on_slice = False
         return True
 
-    def _past_device_access(self) -> bool:
-        """Whether the vCPU has run on since its last device access ended. Between the end of a
-        device callback and Unicorn's stop check after that access no Python code runs, so an
-        access that a stop from outside lands behind is not recorded and runs again (a character
-        printed twice, a FIFO popped twice). A thread the OS takes off the CPU right after the
-        callback stays in that gap for as long as it waits, longer than any grace period: the
-        vCPU thread's CPU clock tells whether it has moved on."""
-        bus = self._bus
-        clk = bus.cpu_clock
+    def _vcpu_cpu_ns(self) -> int | None:
+        clk = self._cpu_clock
         if clk is None:
-            return True
+            return None
         try:
-            return time.clock_gettime_ns(clk) - bus.access_end_cpu_ns >= ACCESS_GAP_NS
+            return time.clock_gettime_ns(clk)
         except OSError:
-            return True
+            return None
+
+    def _ran_since(self, cpu0: int | None) -> bool:
+        """Whether the vCPU thread has used ``ACCESS_GAP_NS`` of CPU time since ``cpu0``, read
+        just after the alarm set ``bus.stop_wanted``. A device access that starts after that
+        stops the vCPU itself (and is recorded for replay). One that ended before it is
+        followed by Unicorn's stop check, with no Python code in between: a stop from outside
+        that lands in that gap is not recorded, and the access runs again (a character printed
+        twice, a FIFO popped twice). A thread the OS takes off the CPU right after the callback
+        stays in the gap for as long as it waits, longer than any grace period; once it has
+        run on for ``ACCESS_GAP_NS`` it is past the check."""
+        now = self._vcpu_cpu_ns()
+        return cpu0 is None or now is None or now - cpu0 >= ACCESS_GAP_NS
 
     # ------------------------------------------------------------------------------------------
     # the run loop (vCPU thread)
     def _thread_main(self) -> None:
-        bus = getattr(self, "_bus", None)
-        if bus is not None:
-            try:
-                bus.cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
-            except (AttributeError, OSError):  # not on this platform: stop without the check
-                bus.cpu_clock = None
+        try:
+            self._cpu_clock = time.pthread_getcpuclockid(threading.get_ident())
+        except (AttributeError, OSError):  # not on this platform: stop without the check
+            self._cpu_clock = None
         try:
             self._loop()
         except BaseException as exc:  # noqa: BLE001 - a vCPU must not take the process down
@@ -791,9 +813,12 @@ class VCpu:
         begin = pc | 1 if cpsr & CPSR_T else pc
         self._hook_stop = None
         self.pending_abort = None
+        self._entered_in_hook = False
         with self._alarm_cv:
-            self._slice_deadline = self._slice_deadline_host()
-            if self._slice_deadline is not None:
+            d = self._slice_deadline = self._slice_deadline_host()
+            if d is not None and d < self._alarm_until:
+                # wake the alarm only when it sleeps past this deadline (a wake-up per slice
+                # costs a thread switch)
                 self._alarm_cv.notify()
         bus = self._bus
         with self._emu_lock:
@@ -823,7 +848,8 @@ class VCpu:
                 kicked = self._kick_pending
                 self._kick_pending = False
                 self._slice_deadline = None
-                self._alarm_cv.notify_all()
+                if self._alarm_on_slice:
+                    self._alarm_cv.notify_all()
             blocks.watch_unmask(0)
             if blocks.take_stopped():
                 kicked = True  # stopped at a block boundary with an interrupt to take
@@ -847,7 +873,7 @@ class VCpu:
             reason, self._hook_stop = self._hook_stop, None
             self._handle_stop(reason)
             return
-        if count or kicked or serviced or until != UNTIL:
+        if count or kicked or serviced or until != UNTIL or self._entered_in_hook:
             return
         # Unicorn returned by itself: WFI (PC is past it), or an alarm whose kick was consumed.
         if self._previous_is_wfi():
