@@ -43,6 +43,10 @@ echo "MARK tmpfs $(/bin/busybox cat /tmp/f)"
 i=0
 while [ $i -lt 20 ]; do /bin/busybox true; i=$((i+1)); done
 echo "MARK forks $i"
+/bin/busybox cp /bin/busybox /tmp/nx
+/bin/busybox chmod 644 /tmp/nx
+/tmp/nx true 2>/dev/null
+echo "MARK noexec $?"
 echo "MARK pipe $(echo abc | /bin/busybox tr a-z A-Z)"
 echo "MARK done"
 /bin/busybox poweroff -f
@@ -86,6 +90,8 @@ def test_linux_boots_to_busybox_userland_and_powers_off(images, test_initrd, tmp
     assert "MARK cpupart 0xc08" in text
     assert "MARK tmpfs hvd-tmpfs" in text
     assert "MARK forks 20" in text
+    # exec of a file without any x bit fails with EACCES, even for root (the shell says 126)
+    assert "MARK noexec 126" in text
     assert "MARK pipe ABC" in text
     # no silent starvation of the clockevent (interrupts not taken in short unmasked windows)
     assert "soft lockup" not in text and "controller timed out" not in text, tail

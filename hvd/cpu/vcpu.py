@@ -467,7 +467,8 @@ class VCpu:
         with self._alarm_cv:
             if self._slice_deadline is None or host < self._slice_deadline:
                 self._slice_deadline = host
-                self._alarm_cv.notify()
+                if host < self._alarm_until:
+                    self._alarm_cv.notify()
 
     def _alarm_main(self) -> None:
         cv = self._alarm_cv

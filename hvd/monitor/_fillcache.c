@@ -20,6 +20,8 @@
  *    open a trapped write, not emu_start's 'until' probe);
  *  - every change that can alter an answer already has to drop Unicorn's own TLB entries
  *    (BaseMmu.flush_unicorn_pages / flush_unicorn_tlb): both also drop the entries here;
+ *    a TLBIASID drops only the non-global answers of its ASID (a generation per ASID), so the
+ *    kernel's global answers survive a process's exit or exec;
  *  - privileged data accesses need to know whether the instruction is LDRT-class (unprivileged
  *    access from PL1): a small table keyed by PC, filled by Python as it decodes instructions
  *    and cleared with its own cache, answers that; a PC not in it goes to Python.
@@ -59,6 +61,7 @@ struct slot {
     uint32_t state[NSTATE];
     uint32_t perms;
     uint32_t global; /* from a global entry (or MMU off): valid in every address space */
+    uint32_t agen;   /* not global: the generation of its ASID when it was inserted */
 };
 
 struct unpriv {
@@ -72,7 +75,6 @@ struct hvd_fill {
     uint64_t hits;
     uint64_t misses;
     /* set up by Python */
-    uint32_t enabled;
     uint32_t gen;        /* current generation of slots; bumped to drop them all */
     uint32_t unpriv_gen; /* current generation of the PC table */
     int32_t nregs;       /* 8: CPSR, PC, then NSTATE CP15 registers */
@@ -88,6 +90,7 @@ struct hvd_fill {
     uint32_t last_kind;
     uint32_t last_state[NSTATE];
     struct unpriv pcs[UNPRIV];
+    uint32_t asid_gen[256]; /* per ASID; bumped to drop the ASID's non-global answers */
     struct slot slots[PAGES * 6 * WAYS];
 };
 
@@ -97,13 +100,13 @@ static inline uint32_t set_index(uint32_t va, uint32_t kind, uint32_t pl)
     return ((((va >> 10) & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
 }
 
-static inline bool same_state(const struct slot *s, const uint32_t *b)
+static inline bool same_state(const struct hvd_fill *f, const struct slot *s, const uint32_t *b)
 {
     int i;
     for (i = 0; i < NSTATE; i++)
         if (s->state[i] != b[i] && !(s->global && i == S_CTX))
             return false;
-    return true;
+    return s->global || s->agen == f->asid_gen[b[S_CTX] & 0xFF];
 }
 
 bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, struct hvd_fill *f)
@@ -113,7 +116,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
     int i;
 
     f->last_valid = 0;
-    if (!f->enabled || type < UC_MEM_READ || type > UC_MEM_FETCH)
+    if (type < UC_MEM_READ || type > UC_MEM_FETCH)
         goto slow;
     f->batch(uc, f->ids, f->vals, f->nregs);
     cpsr = (uint32_t)*f->v[0];
@@ -138,7 +141,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
         struct slot *s = &f->slots[set_index(va, kind, pl)];
         uint32_t w;
         for (w = 0; w < WAYS; w++, s++) {
-            if (s->gen == f->gen && s->va == va && same_state(s, state)) {
+            if (s->gen == f->gen && s->va == va && same_state(f, s, state)) {
                 e->paddr = s->pa;
                 e->perms = (int)s->perms;
                 f->hits++;
@@ -172,7 +175,7 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
     /* the slot of this address space if it has one, else a free one, else one chosen by the
        address space (CONTEXTIDR) so that a few spaces in turn keep their own */
     for (w = 0; w < WAYS && !s; w++)
-        if (set[w].gen == f->gen && set[w].va == f->last_va && same_state(&set[w], f->last_state))
+        if (set[w].gen == f->gen && set[w].va == f->last_va && same_state(f, &set[w], f->last_state))
             s = &set[w];
     for (w = 0; w < WAYS && !s; w++)
         if (set[w].gen != f->gen || set[w].va != f->last_va)
@@ -184,6 +187,7 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
     s->pa = pa;
     s->perms = perms;
     s->global = global != 0;
+    s->agen = f->asid_gen[f->last_state[S_CTX] & 0xFF];
     for (i = 0; i < NSTATE; i++)
         s->state[i] = f->last_state[i];
     f->last_valid = 0;
@@ -199,6 +203,14 @@ void hvd_fill_flush_all(struct hvd_fill *f)
 {
     if (++f->gen == 0)
         f->gen = 1;
+}
+
+/* Drop the non-global answers given under one ASID (TLBIASID): the global ones, and those of
+   other address spaces, still stand. */
+void hvd_fill_flush_asid(struct hvd_fill *f, uint32_t asid)
+{
+    if (++f->asid_gen[asid & 0xFF] == 0)
+        hvd_fill_flush_all(f); /* a wrapped generation could match an old slot */
 }
 
 /* Drop the answers for the 1 KiB VA page holding va: every kind, level and address space. */

@@ -26,7 +26,7 @@ NSTATE = 3
 class _Slot(ctypes.Structure):
     _fields_ = [("gen", ctypes.c_uint32), ("va", ctypes.c_uint32), ("pa", ctypes.c_uint32),
                 ("state", ctypes.c_uint32 * NSTATE), ("perms", ctypes.c_uint32),
-                ("global_", ctypes.c_uint32)]
+                ("global_", ctypes.c_uint32), ("agen", ctypes.c_uint32)]
 
 
 class _Unpriv(ctypes.Structure):
@@ -36,7 +36,7 @@ class _Unpriv(ctypes.Structure):
 class _Fill(ctypes.Structure):
     _fields_ = [
         ("hits", ctypes.c_uint64), ("misses", ctypes.c_uint64),
-        ("enabled", ctypes.c_uint32), ("gen", ctypes.c_uint32), ("unpriv_gen", ctypes.c_uint32),
+        ("gen", ctypes.c_uint32), ("unpriv_gen", ctypes.c_uint32),
         ("nregs", ctypes.c_int32),
         ("batch", ctypes.c_void_p), ("slow", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
         ("ids", ctypes.c_void_p), ("vals", ctypes.c_void_p),
@@ -44,6 +44,7 @@ class _Fill(ctypes.Structure):
         ("last_valid", ctypes.c_uint32), ("last_va", ctypes.c_uint32),
         ("last_kind", ctypes.c_uint32), ("last_state", ctypes.c_uint32 * NSTATE),
         ("pcs", _Unpriv * UNPRIV),
+        ("asid_gen", ctypes.c_uint32 * 256),
         ("slots", _Slot * (PAGES * 6 * WAYS)),
     ]
 
@@ -67,11 +68,11 @@ class FillCache:
         for i, a in enumerate(addrs):
             f.v[i] = a
         f.gen = f.unpriv_gen = 1
-        f.enabled = 1
         self._slow_cb = slow_cb  # kept alive with the hook
         self.insert = (lambda pl, pa, perms, global_, _i=lib.hvd_fill_insert, _p=self._ptr:
                        _i(_p, pl, pa, perms, global_))
         self.flush_all = lambda _fn=lib.hvd_fill_flush_all, _p=self._ptr: _fn(_p)
+        self.flush_asid = lambda asid, _fn=lib.hvd_fill_flush_asid, _p=self._ptr: _fn(_p, asid)
         self.flush_page = lambda va, _fn=lib.hvd_fill_flush_page, _p=self._ptr: _fn(_p, va)
         self.set_unpriv = lambda pc, flag, _fn=lib.hvd_fill_set_unpriv, _p=self._ptr: _fn(_p, pc, flag)
         self.clear_unpriv = lambda _fn=lib.hvd_fill_clear_unpriv, _p=self._ptr: _fn(_p)
@@ -94,9 +95,10 @@ def create(uc, slow_cb) -> FillCache | None:
     lib = load_library("hvd.monitor", "_fillcache")
     if lib is None:
         return None
-    for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_set_unpriv"):
+    for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_flush_asid", "hvd_fill_set_unpriv"):
         getattr(lib, name).restype = None
     lib.hvd_fill_insert.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 4
     lib.hvd_fill_flush_page.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.hvd_fill_flush_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.hvd_fill_set_unpriv.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     return FillCache(lib, uc, slow_cb)

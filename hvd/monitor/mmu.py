@@ -41,7 +41,7 @@ from hvd.cpu.exceptions import AbortInfo, Exc
 from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
-from .tlbops import TLB_OPS, TlbOp
+from .tlbops import SCOPE_ASID, TLB_OPS, TlbOp
 from .fillcache import FillCache, create as create_fill_cache
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
@@ -740,7 +740,12 @@ class ShadowMmu(BaseMmu):
             return
         value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
         res = self.shadow.apply_tlb_op(op.tlb, value)
-        if res is None:
+        if op.tlb.scope == SCOPE_ASID and self._fast is not None:
+            # Unicorn's TLB holds no ASID tags: flush it whole (it refills from the fill
+            # cache), but keep the fill cache's global answers and other ASIDs' answers
+            uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
+            self._fast.flush_asid(value & 0xFF)
+        elif res is None:
             self.flush_unicorn_tlb()
         elif res:
             self.flush_unicorn_pages(res)
