@@ -20,15 +20,7 @@ from hvd.images import ImagesError, default_dest, fetch_images
 from hvd.initramfs import build_initramfs
 from hvd.vm import VM
 
-# Linux on hvd is not fully reliable yet (issue 6): shadow/tlb saw Thumb user programs corrupted
-# until the IT-bit fix, and a native boot once hung in its fork loop with the vectors page's
-# first-level entry of a new process overwritten (a kernel address in the pgd: kernel memory
-# corrupted, cause unknown; suspect: a stop from outside in the middle of an LDRD). The tests
-# run in CI all the same and report XPASS when the boot succeeds.
-pytestmark = [pytest.mark.slow,
-              pytest.mark.xfail(reason="Linux boots under hvd are not fully reliable (issue 6)",
-                                strict=False)]
-SHADOW_FLAKY = pytest.mark.xfail(reason="see the module's xfail", strict=False)
+pytestmark = pytest.mark.slow
 
 APPEND = "console=ttyO2,115200n8 earlycon=uart8250,mmio32,0x49020000"
 INIT = """#!/bin/busybox sh
@@ -67,8 +59,8 @@ def test_initrd(images, tmp_path_factory) -> Path:
     return build_initramfs(images["busybox"], INIT, tmp_path_factory.mktemp("linux") / "test.img")
 
 
-@pytest.mark.parametrize("mmu, sync", [pytest.param("shadow", "tlb", marks=SHADOW_FLAKY),
-                                       ("native", "tlb")], ids=["shadow-tlb", "native"])
+@pytest.mark.parametrize("mmu, sync", [("shadow", "tlb"), ("native", "tlb")],
+                         ids=["shadow-tlb", "native"])
 def test_linux_boots_to_busybox_userland_and_powers_off(images, test_initrd, tmp_path, mmu, sync):
     """`hvd run` as a user runs it; the guest's `poweroff` ends it with status 0."""
     log, stats_json = tmp_path / "console.log", tmp_path / "stats.json"

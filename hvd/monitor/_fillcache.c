@@ -226,6 +226,21 @@ void hvd_fill_flush_page(struct hvd_fill *f, uint32_t va)
             s->gen = 0;
 }
 
+/* TLBIMVA: drop the answers for the 1 KiB VA page holding va that came from global entries or
+   were given under ASID asid; other address spaces' answers for the page still stand. */
+void hvd_fill_flush_page_asid(struct hvd_fill *f, uint32_t va, uint32_t asid)
+{
+    struct slot *s;
+    uint32_t k;
+
+    va &= ~0x3FFu;
+    asid &= 0xFFu;
+    s = &f->slots[set_index(va, 0, 0)];
+    for (k = 0; k < 6 * WAYS; k++, s++)
+        if (s->va == va && (s->global || (s->state[S_CTX] & 0xFFu) == asid))
+            s->gen = 0;
+}
+
 void hvd_fill_set_unpriv(struct hvd_fill *f, uint32_t pc, uint32_t flag)
 {
     struct unpriv *u = &f->pcs[(pc >> 1) & (UNPRIV - 1)];

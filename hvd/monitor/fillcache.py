@@ -73,6 +73,8 @@ class FillCache:
                        _i(_p, pl, pa, perms, global_))
         self.flush_all = lambda _fn=lib.hvd_fill_flush_all, _p=self._ptr: _fn(_p)
         self.flush_asid = lambda asid, _fn=lib.hvd_fill_flush_asid, _p=self._ptr: _fn(_p, asid)
+        self.flush_page_asid = (lambda va, asid, _fn=lib.hvd_fill_flush_page_asid, _p=self._ptr:
+                                _fn(_p, va, asid))
         self.flush_page = lambda va, _fn=lib.hvd_fill_flush_page, _p=self._ptr: _fn(_p, va)
         self.set_unpriv = lambda pc, flag, _fn=lib.hvd_fill_set_unpriv, _p=self._ptr: _fn(_p, pc, flag)
         self.clear_unpriv = lambda _fn=lib.hvd_fill_clear_unpriv, _p=self._ptr: _fn(_p)
@@ -95,10 +97,12 @@ def create(uc, slow_cb) -> FillCache | None:
     lib = load_library("hvd.monitor", "_fillcache")
     if lib is None:
         return None
-    for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_flush_asid", "hvd_fill_set_unpriv"):
+    for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_flush_page_asid",
+                 "hvd_fill_flush_asid", "hvd_fill_set_unpriv"):
         getattr(lib, name).restype = None
     lib.hvd_fill_insert.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 4
     lib.hvd_fill_flush_page.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.hvd_fill_flush_page_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     lib.hvd_fill_flush_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.hvd_fill_set_unpriv.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     return FillCache(lib, uc, slow_cb)

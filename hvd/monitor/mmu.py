@@ -41,7 +41,7 @@ from hvd.cpu.exceptions import AbortInfo, Exc
 from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
-from .tlbops import SCOPE_ASID, TLB_OPS, TlbOp
+from .tlbops import SCOPE_ASID, SCOPE_MVA, TLB_OPS, TlbOp
 from .fillcache import FillCache, create as create_fill_cache
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
@@ -747,6 +747,16 @@ class ShadowMmu(BaseMmu):
             self._fast.flush_asid(value & 0xFF)
         elif res is None:
             self.flush_unicorn_tlb()
+        elif res and op.tlb.scope == SCOPE_MVA and self._fast is not None:
+            # the shadow dropped the ASID's entries and global ones: so does the fill cache,
+            # keeping other address spaces' answers for the same VA (fork: every process
+            # has its stack and data at the same addresses)
+            cp = self.vcpu.cp15
+            asid = value & 0xFF
+            fast = self._fast
+            for p in res:
+                cp.write(_TLBIMVA, p)
+                fast.flush_page_asid(p, asid)
         elif res:
             self.flush_unicorn_pages(res)
 
