@@ -43,10 +43,10 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define UC_MEM_FETCH 18
 
 #define PAGES 8192u    /* 1 KiB VA pages (direct-mapped) */
-#define WAYS 8u        /* answers per (page, kind, level): one per address space, so that
-                          switching between up to eight ASIDs does not evict each other */
+#define WAYS 8u        /* answers per (page, kind, level) set: for pages 8 MiB apart, and for
+                          address spaces sharing a VA */
 #define S_CTX 2        /* the state word a global answer does not depend on */
-#define UNPRIV 4096u   /* PCs */
+#define UNPRIV 65536u  /* PCs (kernel code has tens of thousands that make data accesses) */
 #define NSTATE 3       /* SCTLR, DACR, CONTEXTIDR */
 
 struct uc_tlb_entry {
@@ -76,6 +76,7 @@ struct hvd_fill {
     uint64_t misses;
     /* set up by Python */
     uint32_t gen;        /* current generation of slots; bumped to drop them all */
+    uint32_t victim;     /* rotates the way replaced when a set is full */
     uint32_t unpriv_gen; /* current generation of the PC table */
     int32_t nregs;       /* 8: CPSR, PC, then NSTATE CP15 registers */
     batch_fn batch;
@@ -131,7 +132,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
         f->last_state[i] = state[i];
     if (pl && kind != 2 && (state[0] & 1)) { /* MMU on: Python checks for LDRT */
         uint32_t pc = (uint32_t)*f->v[1];
-        struct unpriv *u = &f->pcs[(pc >> 1) & (UNPRIV - 1)];
+        struct unpriv *u = &f->pcs[((pc >> 1) ^ (pc >> 17)) & (UNPRIV - 1)];
         if (u->gen != f->unpriv_gen || u->pc != pc)
             goto slow;
         if (u->flag)
@@ -172,16 +173,18 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
     if (!f->last_valid || pl > 1)
         return;
     set = &f->slots[set_index(f->last_va, f->last_kind, pl)];
-    /* the slot of this address space if it has one, else a free one, else one chosen by the
-       address space (CONTEXTIDR) so that a few spaces in turn keep their own */
+    /* the slot of this address space if it has one, else a free one (never used, flushed, or
+       of a dropped ASID), else one in rotation: pages whose VAs share the set (every 8 MiB)
+       and address spaces that share a VA (every process's stack) both keep their answers */
     for (w = 0; w < WAYS && !s; w++)
         if (set[w].gen == f->gen && set[w].va == f->last_va && same_state(f, &set[w], f->last_state))
             s = &set[w];
     for (w = 0; w < WAYS && !s; w++)
-        if (set[w].gen != f->gen || set[w].va != f->last_va)
+        if (set[w].gen != f->gen ||
+            (!set[w].global && set[w].agen != f->asid_gen[set[w].state[S_CTX] & 0xFFu]))
             s = &set[w];
     if (!s)
-        s = &set[f->last_state[NSTATE - 1] & (WAYS - 1)];
+        s = &set[f->victim++ & (WAYS - 1)];
     s->gen = f->gen;
     s->va = f->last_va;
     s->pa = pa;
@@ -243,7 +246,7 @@ void hvd_fill_flush_page_asid(struct hvd_fill *f, uint32_t va, uint32_t asid)
 
 void hvd_fill_set_unpriv(struct hvd_fill *f, uint32_t pc, uint32_t flag)
 {
-    struct unpriv *u = &f->pcs[(pc >> 1) & (UNPRIV - 1)];
+    struct unpriv *u = &f->pcs[((pc >> 1) ^ (pc >> 17)) & (UNPRIV - 1)];
     u->gen = f->unpriv_gen;
     u->pc = pc;
     u->flag = flag;

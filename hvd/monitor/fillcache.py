@@ -19,7 +19,7 @@ from .state import StateReader
 
 PAGES = 8192  # must match _fillcache.c
 WAYS = 8
-UNPRIV = 4096
+UNPRIV = 65536
 NSTATE = 3
 
 
@@ -36,7 +36,7 @@ class _Unpriv(ctypes.Structure):
 class _Fill(ctypes.Structure):
     _fields_ = [
         ("hits", ctypes.c_uint64), ("misses", ctypes.c_uint64),
-        ("gen", ctypes.c_uint32), ("unpriv_gen", ctypes.c_uint32),
+        ("gen", ctypes.c_uint32), ("victim", ctypes.c_uint32), ("unpriv_gen", ctypes.c_uint32),
         ("nregs", ctypes.c_int32),
         ("batch", ctypes.c_void_p), ("slow", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
         ("ids", ctypes.c_void_p), ("vals", ctypes.c_void_p),

@@ -479,6 +479,12 @@ class ShadowMmu(BaseMmu):
         if self._fast is not None:  # what the fill cache needs to keep this answer
             self._fill_pl = pl
             self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
+        if access != UC_MEM_FETCH:
+            # A data fill never grants X (a fetch asks again, as from a split I/D TLB). Unicorn
+            # sends every store to a page whose TLB entry is executable down its slow path
+            # (self-modifying-code check) for as long as the entry lives; without X it marks
+            # the page dirty after the first store and later stores take the fast path.
+            perms &= ~X
         entry.paddr = pa
         entry.perms = perms
         return True
