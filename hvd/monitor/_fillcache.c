@@ -41,6 +41,8 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define UC_MEM_READ 16
 #define UC_MEM_WRITE 17
 #define UC_MEM_FETCH 18
+#define UC_PROT_EXEC 4
+#define UNTIL_PAGE 0xFFFFFC00u /* hvd.monitor.mmu.UNTIL_PAGE: the vCPU's emu_start 'until' page */
 
 #define PAGES 8192u    /* 1 KiB VA pages (direct-mapped) */
 #define WAYS 8u        /* answers per (page, kind, level) set: for pages 8 MiB apart, and for
@@ -117,6 +119,13 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
     int i;
 
     f->last_valid = 0;
+    if (va == UNTIL_PAGE && type == UC_MEM_FETCH) {
+        /* emu_start translates its 'until' address once per call (once per vCPU slice): the
+           answer ShadowMmu._fill_until gives, without a trip to Python */
+        e->paddr = UNTIL_PAGE;
+        e->perms = UC_PROT_EXEC;
+        return true;
+    }
     if (type < UC_MEM_READ || type > UC_MEM_FETCH)
         goto slow;
     f->batch(uc, f->ids, f->vals, f->nregs);
