@@ -86,6 +86,28 @@ _PACK_ENTRY = struct.Struct("<QI").pack
 _memmove = ctypes.memmove
 
 
+_UNPACK_PAGE = struct.Struct("<1024I").unpack
+
+
+def changed_words(old: bytes, new: bytes) -> list[int]:
+    """Byte offsets of the 32-bit words that differ between two 4 KiB page images. A trapped
+    write changes one or two words: XOR the pages as integers and walk the set bits (a few
+    microseconds); comparing word by word in Python cost ~100 us per trap."""
+    x = int.from_bytes(old, "little") ^ int.from_bytes(new, "little")
+    if x.bit_count() > 512:  # a bulk change: the plain comparison is cheaper
+        ow, nw = _UNPACK_PAGE(old), _UNPACK_PAGE(new)
+        return [4 * i for i in range(1024) if ow[i] != nw[i]]
+    out = []
+    word = 0
+    while x:
+        skip = ((x & -x).bit_length() - 1) >> 5
+        word += skip
+        out.append(4 * word)
+        x >>= (skip + 1) << 5
+        word += 1
+    return out
+
+
 class HookedOp:
     """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
 
@@ -625,14 +647,12 @@ class ShadowMmu(BaseMmu):
         finally:
             self._stepping = False
         traps, self._traps = self._traps, []
-        unpack = struct.Struct("<1024I").unpack
         for page, old, vaddr in traps:
             new = self.bus.read_phys(page, 0x1000)
             if new is None or len(old) != 0x1000:
                 continue
             if new != old:
-                ow, nw = unpack(old), unpack(new)
-                changed = [page + 4 * i for i in range(1024) if ow[i] != nw[i]]
+                changed = [page + off for off in changed_words(old, new)]
                 flush: set[int] = set()
                 flush_all = False
                 shadows = list(self._shadows.values()) if self._wp_pages is not None else [self.shadow]
