@@ -772,10 +772,12 @@ class VCpu:
         uc.reg_write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
         self.strex_completed += 1
 
-    def step_current_instruction(self) -> None:
+    def step_current_instruction(self, store: bool = False) -> None:
         """Execute exactly the instruction at PC (Unicorn's 'until' = the address executed next);
         used by the monitor to let a trapped write complete before it protects the page again,
-        by the replay of a device access, and to find the moment a guest unmasks interrupts."""
+        by the replay of a device access, and to find the moment a guest unmasks interrupts.
+        ``store``: the instruction is known to be a store, which never branches, so the next
+        address is PC + its size without decoding it."""
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         cpsr = uc.reg_read(UC_ARM_REG_CPSR)
@@ -788,7 +790,7 @@ class VCpu:
             hw = int.from_bytes(raw[:2], "little") if raw else 0
             size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
         until = pc + size
-        if raw is not None:
+        if raw is not None and not store:
             target = next_pc(raw, pc, thumb, cpsr, lambda r: uc.reg_read(_CS_TO_UC[r]), self._read_word)
             if target is not None and target != pc:
                 until = target

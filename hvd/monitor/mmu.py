@@ -643,7 +643,7 @@ class ShadowMmu(BaseMmu):
             return
         self._stepping = True
         try:
-            self.vcpu.step_current_instruction()
+            self.vcpu.step_current_instruction(store=True)  # it trapped a write
         finally:
             self._stepping = False
         traps, self._traps = self._traps, []
