@@ -767,9 +767,14 @@ class ShadowMmu(BaseMmu):
         value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
         res = self.shadow.apply_tlb_op(op.tlb, value)
         if op.tlb.scope == SCOPE_ASID and self._fast is not None:
-            # Unicorn's TLB holds no ASID tags: flush it whole (it refills from the fill
-            # cache), but keep the fill cache's global answers and other ASIDs' answers
-            uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
+            # Unicorn's own TLB loses the dropped entries' pages (all of it past the shadow's
+            # threshold); the fill cache keeps its global answers and other ASIDs' answers
+            if res is None:
+                uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
+            else:
+                cp = self.vcpu.cp15
+                for p in res:
+                    cp.write(_TLBIMVA, p)
             self._fast.flush_asid(value & 0xFF)
         elif res is None:
             self.flush_unicorn_tlb()
