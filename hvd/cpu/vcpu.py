@@ -216,8 +216,28 @@ class VCpu:
             size -= n
         return bytes(out)
 
+    def read_code(self, va: int, size: int) -> bytes | None:
+        """Read the instructions the CPU runs (or just ran) at ``va``: translated as the CPU
+        translates them (:meth:`BaseMmu.translate_code`: under shadow paging the shadow's entry,
+        with no walk), for the vCPU's own decoding. The debugger and semihosting use
+        :meth:`read_virt`, which walks the guest's tables."""
+        out = bytearray()
+        mmu = self.mmu
+        while size > 0:
+            n = min(size, 0x400 - (va & 0x3FF))
+            pa = mmu.translate_code(va)
+            if pa is None:
+                return None
+            chunk = mmu.bus.read_phys(pa, n)
+            if chunk is None:
+                return None
+            out += chunk
+            va += n
+            size -= n
+        return bytes(out)
+
     def _read_code(self, va: int, size: int) -> bytes | None:
-        return self.read_virt(va, size) if self.mmu is not None else None
+        return self.read_code(va, size) if self.mmu is not None else None
 
     def write_virt(self, va: int, data: bytes) -> bool:
         i = 0
@@ -244,7 +264,7 @@ class VCpu:
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
-        code = self.read_virt(pc, 4)
+        code = self.read_code(pc, 4)
         if code is None:
             return None
         return decode_access(code, pc, thumb, lambda r: uc.reg_read(_CS_TO_UC[r]))
@@ -289,7 +309,7 @@ class VCpu:
         thumb = bool(cpsr & CPSR_T)
         insn_addr = pc - (2 if thumb else 4)
         if self.semihosting is not None and (cpsr & CPSR_M) != MODE_USR:
-            raw = self.read_virt(insn_addr, 2 if thumb else 4)
+            raw = self.read_code(insn_addr, 2 if thumb else 4)
             if raw is not None:
                 if thumb:
                     imm = struct.unpack("<H", raw)[0]
@@ -318,12 +338,12 @@ class VCpu:
 
     def _after_yield(self, pc: int, thumb: bool) -> bool:
         if thumb:
-            raw = self.read_virt(pc - 4, 4)
+            raw = self.read_code(pc - 4, 4)
             if raw is None:
                 return False
             hw1, hw2 = struct.unpack("<HH", raw)
             return hw2 in (0xBF10, 0xBF20) or (hw1 == 0xF3AF and hw2 in (0x8001, 0x8002))
-        raw = self.read_virt(pc - 4, 4)
+        raw = self.read_code(pc - 4, 4)
         if raw is None:
             return False
         (w,) = struct.unpack("<I", raw)
@@ -729,7 +749,7 @@ class VCpu:
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
-        raw = self.read_virt(pc, 4)
+        raw = self.read_code(pc, 4)
         if raw is None:
             return
         rt2 = -1  # STREXD: the register holding the high word
@@ -782,9 +802,9 @@ class VCpu:
         pc = uc.reg_read(UC_ARM_REG_PC)
         cpsr = uc.reg_read(UC_ARM_REG_CPSR)
         thumb = bool(cpsr & CPSR_T)
-        raw = self.read_virt(pc, 4)
+        raw = self.read_code(pc, 4)
         if raw is None and thumb:
-            raw = self.read_virt(pc, 2)  # a 16-bit instruction at the end of a mapped page
+            raw = self.read_code(pc, 2)  # a 16-bit instruction at the end of a mapped page
         size = 4
         if thumb:
             hw = int.from_bytes(raw[:2], "little") if raw else 0
@@ -908,12 +928,12 @@ class VCpu:
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         if uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T:
-            raw = self.read_virt(pc - 4, 4)
+            raw = self.read_code(pc - 4, 4)
             if raw is None:
                 return False
             hw1, hw2 = struct.unpack("<HH", raw)
             return hw2 == 0xBF30 or (hw1 == 0xF3AF and hw2 == 0x8003)
-        raw = self.read_virt(pc - 4, 4)
+        raw = self.read_code(pc - 4, 4)
         if raw is None:
             return False
         (w,) = struct.unpack("<I", raw)

@@ -234,6 +234,10 @@ class BaseMmu:
         pa = r.pa
         return pa if self.bus.region_kind(pa) is not None else None
 
+    def translate_code(self, va: int) -> int | None:
+        """Guest VA -> PA of code the CPU runs, as the CPU translates it (here: a walk)."""
+        return self.translate(va)
+
     def _regs_as_manager(self) -> dict:
         cpsr, sctlr, ttbr0, ttbr1, ttbcr, dacr, ctx = self.state.read()
         return dict(ttbr0=ttbr0, ttbr1=ttbr1, ttbcr=ttbcr, dacr=0xFFFFFFFF, contextidr=ctx,
@@ -592,6 +596,17 @@ class ShadowMmu(BaseMmu):
             return is_unprivileged_ldst(word, True)
         word = self.read32(pa)
         return word is not None and is_unprivileged_ldst(word, False)
+
+    def translate_code(self, va: int) -> int | None:
+        """The shadow's entry when it has one (the translation the CPU is using for the code
+        it runs, without a walk: the block hook counts Thumb blocks with it, the vCPU decodes
+        faulting instructions with it), else a walk."""
+        cpsr, sctlr, _t0, _t1, _tc, _dacr, ctx = self.state.read()
+        if sctlr & 1:
+            hit = self.shadow.lookup(va, ctx & 0xFF, 0 if (cpsr & 0x1F) == 0x10 else 1, 0xFFFFFFFF)
+            if hit is not None:
+                return hit[0] + (va & 0x3FF)
+        return self.translate(va)
 
     def _fill_until(self, entry) -> bool:
         # emu_start translates its 'until' address once per call: answer it harmlessly
