@@ -202,33 +202,26 @@ class VCpu:
     # ------------------------------------------------------------------------------------------
     # guest memory by virtual address (semihosting, debugger helpers)
     def read_virt(self, va: int, size: int) -> bytes | None:
-        out = bytearray()
-        while size > 0:
-            n = min(size, 0x1000 - (va & 0xFFF))
-            pa = self.mmu.translate(va, write=False)
-            if pa is None:
-                return None
-            chunk = self.mmu.bus.read_phys(pa, n)
-            if chunk is None:
-                return None
-            out += chunk
-            va += n
-            size -= n
-        return bytes(out)
+        """Read guest memory by VA as the guest's tables say (a walk per 4 KiB)."""
+        return self._read_pieces(va, size, self.mmu.translate, 0x1000)
 
     def read_code(self, va: int, size: int) -> bytes | None:
         """Read the instructions the CPU runs (or just ran) at ``va``: translated as the CPU
         translates them (:meth:`BaseMmu.translate_code`: under shadow paging the shadow's entry,
         with no walk), for the vCPU's own decoding. The debugger and semihosting use
         :meth:`read_virt`, which walks the guest's tables."""
+        return self._read_pieces(va, size, self.mmu.translate_code, 0x400)
+
+    def _read_pieces(self, va: int, size: int, translate: Callable[[int], int | None],
+                     piece: int) -> bytes | None:
         out = bytearray()
-        mmu = self.mmu
+        read_phys = self.mmu.bus.read_phys
         while size > 0:
-            n = min(size, 0x400 - (va & 0x3FF))
-            pa = mmu.translate_code(va)
+            n = min(size, piece - (va & (piece - 1)))
+            pa = translate(va)
             if pa is None:
                 return None
-            chunk = mmu.bus.read_phys(pa, n)
+            chunk = read_phys(pa, n)
             if chunk is None:
                 return None
             out += chunk
