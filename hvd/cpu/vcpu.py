@@ -513,14 +513,15 @@ class VCpu:
                     at_block = self.blocks.request_stop()
                     if not at_block:
                         bus.stop_wanted = True
-            if seq >= 0 and at_block and not self._slice_ended(seq, BLOCK_STOP_GRACE_S):
-                with self._emu_lock:
-                    if self._in_emu and self._slice_seq == seq:
-                        bus.stop_wanted = True
-                    else:
-                        seq = -1
-            elif at_block:
-                seq = -1
+            if at_block:
+                if self._slice_ended(seq, BLOCK_STOP_GRACE_S):
+                    seq = -1
+                else:
+                    with self._emu_lock:
+                        if self._in_emu and self._slice_seq == seq:
+                            bus.stop_wanted = True
+                        else:
+                            seq = -1
             if seq >= 0:
                 cpu0 = self._vcpu_cpu_ns()
                 with cv:

@@ -199,20 +199,33 @@ class BaseMmu:
         self._uch = vcpu.uc._uch
         vcpu.uc.mem_map(UNTIL_PAGE, 0x400, UC_PROT_READ | UC_PROT_EXEC)
 
-    def flush_unicorn_tlb(self) -> None:
+    def flush_unicorn_tlb(self, asid: int | None = None) -> None:
+        """Drop all of Unicorn's TLB (it has no ASID tags) and the fill cache's answers: all of
+        them, or with ``asid`` (a TLBIASID) only that ASID's non-global ones."""
         uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
-        if self._fast is not None:
-            self._fast.flush_all()
+        fast = self._fast
+        if fast is not None:
+            if asid is None:
+                fast.flush_all()
+            else:
+                fast.flush_asid(asid)
 
-    def flush_unicorn_pages(self, pages) -> None:
-        """Drop Unicorn's entries (and the fill cache's) for these 1 KiB VA pages. Every change
-        that can alter an answer of the fill hook goes through here or flush_unicorn_tlb."""
+    def flush_unicorn_pages(self, pages, asid: int | None = None) -> None:
+        """Drop Unicorn's entries and the fill cache's answers for these 1 KiB VA pages: all of
+        the cache's, or with ``asid`` (a TLBIMVA) only the global ones and that ASID's, so other
+        address spaces at the same VAs keep theirs (after a fork every process has its stack
+        and data there). Every change that can alter an answer of the fill hook goes through
+        here or flush_unicorn_tlb."""
         cp = self.vcpu.cp15
         fast = self._fast
         for p in pages:
             cp.write(_TLBIMVA, p)
-            if fast is not None:
+            if fast is None:
+                continue
+            if asid is None:
                 fast.flush_page(p)
+            else:
+                fast.flush_page_asid(p, asid)
 
     # -- translation without side effects (debugger, semihosting) -----------------------------
     def walk_current(self, va: int, access: int = R, pl: int | None = None) -> Translation | Fault:
@@ -566,15 +579,11 @@ class ShadowMmu(BaseMmu):
         it is being executed)."""
         pc = self.state.pc
         known = self._unpriv_pc.get(pc)
-        if known is not None:
-            if self._fast is not None:  # the C table may have lost it to a collision
-                self._fast.set_unpriv(pc, int(known))
-            return known
-        result = self._decode_unprivileged(pc, cpsr, ctx, dacr)
-        self._unpriv_pc[pc] = result
-        if self._fast is not None:
-            self._fast.set_unpriv(pc, int(result))
-        return result
+        if known is None:
+            known = self._unpriv_pc[pc] = self._decode_unprivileged(pc, cpsr, ctx, dacr)
+        if self._fast is not None:  # (again, when the C table lost it to a collision)
+            self._fast.set_unpriv(pc, int(known))
+        return known
 
     def _decode_unprivileged(self, pc: int, cpsr: int, ctx: int, dacr: int) -> bool:
         hit = self.shadow.lookup(pc, ctx & 0xFF, 1, dacr | 0x55555555)
@@ -781,30 +790,13 @@ class ShadowMmu(BaseMmu):
             return
         value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
         res = self.shadow.apply_tlb_op(op.tlb, value)
-        if op.tlb.scope == SCOPE_ASID and self._fast is not None:
-            # Unicorn's own TLB loses the dropped entries' pages (all of it past the shadow's
-            # threshold); the fill cache keeps its global answers and other ASIDs' answers
-            if res is None:
-                uclib.uc_ctl(self._uch, _UC_CTL_TLB_FLUSH)
-            else:
-                cp = self.vcpu.cp15
-                for p in res:
-                    cp.write(_TLBIMVA, p)
-            self._fast.flush_asid(value & 0xFF)
+        scope = op.tlb.scope
+        if scope == SCOPE_ASID:
+            self.flush_unicorn_tlb(asid=value & 0xFF)
         elif res is None:
             self.flush_unicorn_tlb()
-        elif res and op.tlb.scope == SCOPE_MVA and self._fast is not None:
-            # the shadow dropped the ASID's entries and global ones: so does the fill cache,
-            # keeping other address spaces' answers for the same VA (fork: every process
-            # has its stack and data at the same addresses)
-            cp = self.vcpu.cp15
-            asid = value & 0xFF
-            fast = self._fast
-            for p in res:
-                cp.write(_TLBIMVA, p)
-                fast.flush_page_asid(p, asid)
         elif res:
-            self.flush_unicorn_pages(res)
+            self.flush_unicorn_pages(res, asid=value & 0xFF if scope == SCOPE_MVA else None)
 
 
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC as _PC  # noqa: E402
