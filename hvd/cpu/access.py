@@ -1,6 +1,6 @@
 """Which addresses a faulting instruction accesses, decoded with capstone.
 
-Unicorn reports a failed TLB fill with the 1 KiB page only, and an abort under its own MMU with
+Unicorn reports a failed TLB fill with the page only, and an abort under its own MMU with
 nothing at all; the architecture wants the exact faulting address in DFAR. The vCPU decodes the
 instruction at PC (registers are still those before it executed) and computes the byte range it
 accesses, from which the first address in the faulting page is the DFAR value.

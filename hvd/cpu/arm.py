@@ -70,6 +70,12 @@ CP15_CONTEXTIDR = (13, 0, 0, 1)
 
 CORTEX_A8_R3P2_MIDR = 0x413FC082
 
+#: Unicorn's page (its TLB's and its memory map's granule). Unicorn's ARM default is QEMU's
+#: 1 KiB, for ARMv5 tiny pages; ARMv7's VMSA has none (its smallest mapping is a 4 KiB small
+#: page, B3.5), so hvd sets 4 KiB: one TLB fill then serves four times the memory.
+UC_PAGE_SIZE = 0x1000
+UC_PAGE_MASK = 0xFFFFF000
+
 
 class Cp15:
     """Reads and writes CP15 registers of the non-secure bank with one preallocated struct.

@@ -50,6 +50,7 @@ from typing import Callable
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_INTR, UC_HOOK_MEM_READ, UC_HOOK_MEM_WRITE
 
+from .arm import UC_PAGE_SIZE
 from .vcpu import StopReason, VCpu
 
 #: how far below a watched address an access may start and still overlap it (LDRD/STRD, VLDR D)
@@ -183,7 +184,7 @@ class DebugHooks:
         va = addr
         end = addr + length
         while va < end:
-            n = min(end - va, 0x400 - (va & 0x3FF))   # Unicorn's pages are 1 KiB
+            n = min(end - va, UC_PAGE_SIZE - (va & (UC_PAGE_SIZE - 1)))  # one Unicorn page
             pa = va if phys else self.translate(va)
             if pa is None:
                 return None

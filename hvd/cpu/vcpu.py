@@ -53,7 +53,7 @@ from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 from .blockhook import BlockHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
-from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, Cp15
+from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, Cp15
 from .exceptions import AbortInfo, Exc, enter_exception, lr_for
 from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
 
@@ -115,6 +115,7 @@ class VCpu:
                  semihost_read: Callable[[], int] | None = None) -> None:
         self.clock = clock
         self.uc = Uc(UC_ARCH_ARM, UC_MODE_ARM)
+        self.uc.ctl_set_page_size(UC_PAGE_SIZE)  # before anything initializes the engine
         self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_A8)
         self.cp15 = Cp15(self.uc)
         self.mmu = None  # set by attach_mmu
@@ -210,7 +211,7 @@ class VCpu:
         translates them (:meth:`BaseMmu.translate_code`: under shadow paging the shadow's entry,
         with no walk), for the vCPU's own decoding. The debugger and semihosting use
         :meth:`read_virt`, which walks the guest's tables."""
-        return self._read_pieces(va, size, self.mmu.translate_code, 0x400)
+        return self._read_pieces(va, size, self.mmu.translate_code, UC_PAGE_SIZE)
 
     def _read_pieces(self, va: int, size: int, translate: Callable[[int], int | None],
                      piece: int) -> bytes | None:
@@ -243,15 +244,15 @@ class VCpu:
         return True
 
     def exact_fault_address(self, page: int, access: int) -> int:
-        """The exact faulting address of the access that failed in 1 KiB page ``page``."""
+        """The exact faulting address of the access that failed in Unicorn page ``page``."""
         uc = self.uc
         pc = uc.reg_read(UC_ARM_REG_PC)
         if access == 18:  # instruction fetch: the instruction's own address
-            return pc if (pc & ~0x3FF) == page else page
+            return pc if (pc & UC_PAGE_MASK) == page else page
         acc = self.decode_current_access()
         if acc is None:
             return page
-        return first_address_in_page(acc, page)
+        return first_address_in_page(acc, page, UC_PAGE_SIZE)
 
     def decode_current_access(self):
         uc = self.uc

@@ -8,7 +8,7 @@
  * before, and hands everything else to the Python hook (ShadowMmu._fill_raw), which stays the
  * only authority:
  *
- *  - an entry is the complete answer (PA of the 1 KiB page, R/W/X) Python returned for one
+ *  - an entry is the complete answer (PA of the Unicorn page, R/W/X) Python returned for one
  *    (VA page, access kind, privilege level) under the SCTLR, DACR and CONTEXTIDR of the time,
  *    which must equal the current ones: Python's answer from a shadow entry depends on those
  *    (MMU on, AFE/TRE, domain access, ASID) and not on TTBR0/TTBR1/TTBCR, which only matter
@@ -42,9 +42,11 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define UC_MEM_WRITE 17
 #define UC_MEM_FETCH 18
 #define UC_PROT_EXEC 4
-#define UNTIL_PAGE 0xFFFFFC00u /* hvd.monitor.mmu.UNTIL_PAGE: the vCPU's emu_start 'until' page */
+#define UNTIL_PAGE 0xFFFFF000u /* hvd.monitor.mmu.UNTIL_PAGE: the vCPU's emu_start 'until' page */
+#define PAGE_SHIFT 12          /* hvd.cpu.arm.UC_PAGE_SIZE: Unicorn's page */
+#define PAGE_MASK (~((1u << PAGE_SHIFT) - 1u))
 
-#define PAGES 8192u    /* 1 KiB VA pages (direct-mapped) */
+#define PAGES 8192u    /* VA pages (sets) */
 #define WAYS 8u        /* answers per (page, kind, level) set: for pages 8 MiB apart, and for
                           address spaces sharing a VA */
 #define S_CTX 2        /* the state word a global answer does not depend on */
@@ -100,7 +102,7 @@ struct hvd_fill {
 /* first slot of the WAYS slots for (va, kind, level) */
 static inline uint32_t set_index(uint32_t va, uint32_t kind, uint32_t pl)
 {
-    return ((((va >> 10) & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
+    return ((((va >> PAGE_SHIFT) & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
 }
 
 static inline bool same_state(const struct hvd_fill *f, const struct slot *s, const uint32_t *b)
@@ -225,27 +227,27 @@ void hvd_fill_flush_asid(struct hvd_fill *f, uint32_t asid)
         hvd_fill_flush_all(f); /* a wrapped generation could match an old slot */
 }
 
-/* Drop the answers for the 1 KiB VA page holding va: every kind, level and address space. */
+/* Drop the answers for the VA page holding va: every kind, level and address space. */
 void hvd_fill_flush_page(struct hvd_fill *f, uint32_t va)
 {
     struct slot *s;
     uint32_t k;
 
-    va &= ~0x3FFu;
+    va &= PAGE_MASK;
     s = &f->slots[set_index(va, 0, 0)];
     for (k = 0; k < 6 * WAYS; k++, s++)
         if (s->va == va)
             s->gen = 0;
 }
 
-/* TLBIMVA: drop the answers for the 1 KiB VA page holding va that came from global entries or
+/* TLBIMVA: drop the answers for the VA page holding va that came from global entries or
    were given under ASID asid; other address spaces' answers for the page still stand. */
 void hvd_fill_flush_page_asid(struct hvd_fill *f, uint32_t va, uint32_t asid)
 {
     struct slot *s;
     uint32_t k;
 
-    va &= ~0x3FFu;
+    va &= PAGE_MASK;
     asid &= 0xFFu;
     s = &f->slots[set_index(va, 0, 0)];
     for (k = 0; k < 6 * WAYS; k++, s++)

@@ -20,7 +20,8 @@ policies:
 baseline. Both translate guest virtual addresses for the debugger and semihosting with the
 monitor's walker, without touching the shadow or Unicorn's TLB.
 
-Unicorn's ARM pages are 1 KiB: fills arrive 1 KiB-aligned and are answered for that 1 KiB.
+Unicorn's pages are set to 4 KiB (``hvd.cpu.arm.UC_PAGE_SIZE``): fills arrive page-aligned and are
+answered for that page.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from unicorn.arm_const import UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_
 from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.boards.bus import Bus
-from hvd.cpu.arm import CPSR_M, CPSR_T, MODE_USR, SCTLR_A, SCTLR_M
+from hvd.cpu.arm import CPSR_M, CPSR_T, MODE_USR, SCTLR_A, SCTLR_M, UC_PAGE_MASK, UC_PAGE_SIZE
 from hvd.cpu.exceptions import AbortInfo, Exc
 
 from .shadow import WP, ShadowTables
@@ -156,7 +157,7 @@ def _tlb_ops_in(data: bytes, va_page: int) -> list[HookedOp]:
                             bytes(data[off:off + op.size]), op.cond))
     return out
 
-UNTIL_PAGE = 0xFFFF_FC00
+UNTIL_PAGE = 0xFFFF_F000  # one Unicorn page (UC_PAGE_SIZE) holding the vCPU's emu_start 'until'
 FSR_ALIGNMENT = 0x1
 FSR_DEBUG = 0x2
 FSR_SYNC_EXTERNAL = 0x8
@@ -197,7 +198,7 @@ class BaseMmu:
         self.vcpu = vcpu
         self.state = StateReader(vcpu.uc)
         self._uch = vcpu.uc._uch
-        vcpu.uc.mem_map(UNTIL_PAGE, 0x400, UC_PROT_READ | UC_PROT_EXEC)
+        vcpu.uc.mem_map(UNTIL_PAGE, UC_PAGE_SIZE, UC_PROT_READ | UC_PROT_EXEC)
 
     def flush_unicorn_tlb(self, asid: int | None = None) -> None:
         """Drop all of Unicorn's TLB (it has no ASID tags) and the fill cache's answers: all of
@@ -218,7 +219,7 @@ class BaseMmu:
         here or flush_unicorn_tlb."""
         cp = self.vcpu.cp15
         fast = self._fast
-        for p in pages:
+        for p in {p & UC_PAGE_MASK: None for p in pages}:
             cp.write(_TLBIMVA, p)
             if fast is None:
                 continue
@@ -291,7 +292,7 @@ class BaseMmu:
                 if self.bus.region_kind(r.pa) is None:
                     info = AbortInfo(FSR_SYNC_EXTERNAL | (DFSR_WNR if acc.write else 0), addr)
                     break
-                addr = (addr | 0x3FF) + 1
+                addr = (addr | ~UC_PAGE_MASK) + 1
             if info is None:
                 info = AbortInfo(FSR_ALIGNMENT | (DFSR_WNR if acc.write else 0), acc.start)
         else:
@@ -590,7 +591,7 @@ class ShadowMmu(BaseMmu):
         if hit is None:
             return False
         thumb = bool(cpsr & 0x20)
-        pa = hit[0] + (pc & 0x3FF)
+        pa = hit[0] + (pc & ~UC_PAGE_MASK)
         if thumb:
             lo = self.read32(pa & ~3)
             if lo is None:
@@ -614,7 +615,7 @@ class ShadowMmu(BaseMmu):
         if sctlr & 1:
             hit = self.shadow.lookup(va, ctx & 0xFF, 0 if (cpsr & 0x1F) == 0x10 else 1, 0xFFFFFFFF)
             if hit is not None:
-                return hit[0] + (va & 0x3FF)
+                return hit[0] + (va & ~UC_PAGE_MASK)
         return self.translate(va)
 
     def _fill_until(self, entry) -> bool:
@@ -722,7 +723,7 @@ class ShadowMmu(BaseMmu):
         for va_page in vas:
             self._scanned.discard((va_page >> 12, pa4k))
             self._drop_hooks(va_page, lambda va: True)
-            self.flush_unicorn_pages(range(va_page, va_page + 0x1000, 0x400))
+            self.flush_unicorn_pages(range(va_page, va_page + 0x1000, UC_PAGE_SIZE))
 
     # -- tlb policy: finding the guest's TLB maintenance operations ----------------------------
     def _scan(self, va_page: int, pa_page: int, key: tuple[int, int]) -> None:
@@ -780,10 +781,10 @@ class ShadowMmu(BaseMmu):
         # the hook is by VA: make sure the instruction is still the one found. It is being
         # executed, so its page is normally in the shadow (a dict lookup, not a walk)
         raw = None
-        if (address & 0x3FF) + op.size <= 0x400:
+        if (address & ~UC_PAGE_MASK) + op.size <= UC_PAGE_SIZE:
             hit = self.shadow.lookup(address, ctx & 0xFF, 1, dacr | 0x55555555)
             if hit is not None:
-                raw = self.bus.read_phys(hit[0] + (address & 0x3FF), op.size)
+                raw = self.bus.read_phys(hit[0] + (address & ~UC_PAGE_MASK), op.size)
         if raw is None:
             raw = self.vcpu.read_virt(address, op.size)
         if raw is None or raw != op.raw:

@@ -6,7 +6,7 @@ Structure (see docs/monitor.md, "Data structures"):
   reads exactly the same descriptors. That is 1 MiB for anything found at the first level (a
   section, or one of the 16 first-level entries of a supersection) and 4 KiB for anything found at
   the second level (a small page, or one of the 16 second-level entries of a large page). A
-  section touched at a thousand 1 KiB Unicorn pages is still one entry; the 1 KiB answer is
+  section touched at 256 Unicorn pages (4 KiB each) is still one entry; the page's answer is
   computed (``page + delta``). Keeping to the walked range (not the architectural 16 MiB / 64 KiB)
   makes every hit equal to a fresh walk even when a guest does not repeat its supersection or
   large-page entries 16 times.
@@ -21,7 +21,7 @@ Structure (see docs/monitor.md, "Data structures"):
 
 Invalidation follows B3.10.2/B4.2.3: TLBIALL drops everything; TLBIMVA(mva, asid) the entries of
 that ASID and the global entries whose mapping holds mva; TLBIASID(asid) the non-global entries of
-that ASID; TLBIMVAA(mva) every entry whose mapping holds mva. Each returns the 1 KiB-aligned VAs
+that ASID; TLBIMVAA(mva) every entry whose mapping holds mva. Each returns the Unicorn-page-aligned VAs
 the caller must flush from Unicorn's TLB, or ``None`` meaning "flush it all" (the cheaper answer
 past ``flush_threshold`` pages).
 
@@ -34,15 +34,15 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from hvd.cpu.arm import UC_PAGE_MASK, UC_PAGE_SIZE
 from hvd.monitor.stats import ShadowStats
 from hvd.monitor.tlbops import SCOPE_ALL, SCOPE_ASID, SCOPE_MVA, SCOPE_MVAA, TlbOp, operand
 from hvd.monitor.walker import RWX, W, Fault, Read32, Translation, walk
 
-# Extra bit in the perms that lookup() returns: W was withheld because the 1 KiB page holds
+# Extra bit in the perms that lookup() returns: W was withheld because the page holds
 # guest translation tables and the shadow write-protects them (wp sync).
 WP = 8
 
-_PAGE_1K = 0xFFFFFC00
 
 
 class ShadowEntry:
@@ -111,7 +111,7 @@ class ShadowTables:
     # --- the hot path -----------------------------------------------------------------------------
 
     def lookup(self, va: int, asid: int, pl: int, dacr: int) -> tuple[int, int] | None:
-        """(PA of the 1 KiB page of ``va``, perms) for the current ASID, PL and DACR, or None.
+        """(PA of the Unicorn page of ``va``, perms) for the current ASID, PL and DACR, or None.
 
         None means: no entry, or the entry's domain is no-access under ``dacr`` (the walk then
         produces the domain fault). The perms may lack the access being made (walk to get the
@@ -135,7 +135,7 @@ class ShadowTables:
             perms = RWX
         else:
             return None
-        pa = (va & _PAGE_1K) + e.delta
+        pa = (va & UC_PAGE_MASK) + e.delta
         if self.write_protect and perms & W and (pa >> 12) in self._by_page:
             perms = (perms & ~W) | WP
         return pa, perms
@@ -205,13 +205,13 @@ class ShadowTables:
                   sctlr: int) -> tuple[int, int] | Fault:
         """The whole fill path: shadow hit, else walk and insert, else the guest's fault.
 
-        Returns (PA of the 1 KiB page, perms) or the :class:`Fault` to inject. The perms may
+        Returns (PA of the Unicorn page, perms) or the :class:`Fault` to inject. The perms may
         carry :data:`WP` (a write to a protected table page, where the guest's tables allow it).
         """
         st = self.stats
         st.fills += 1
         if not sctlr & 1:
-            return va & _PAGE_1K, RWX
+            return va & UC_PAGE_MASK, RWX
         hit = self.lookup(va, contextidr & 0xFF, pl, dacr)
         if hit is not None and hit[1] & (access | WP if access == W else access):
             return hit
@@ -223,7 +223,7 @@ class ShadowTables:
         st.hidden_faults += 1
         e = self.insert(r)
         perms = r.perms_pl1 if pl else r.perms_pl0
-        pa = (va & _PAGE_1K) + e.delta  # type: ignore[union-attr]
+        pa = (va & UC_PAGE_MASK) + e.delta  # type: ignore[union-attr]
         if self.write_protect and perms & W and (pa >> 12) in self._by_page:
             perms = (perms & ~W) | WP
         return pa, perms
@@ -368,10 +368,10 @@ class ShadowTables:
                     del self._by_page[src >> 12]
 
     def _drop(self, entries: list[ShadowEntry], always: int | None = None) -> list[int] | None:
-        """Unlink ``entries``; return the 1 KiB pages to flush from Unicorn, or None for all."""
+        """Unlink ``entries``; return the Unicorn pages to flush from Unicorn, or None for all."""
         pages: dict[int, None] = {}
         if always is not None:  # the MVA's own 4 KiB, whatever the shadow holds
-            for off in range(0, 0x1000, 0x400):
+            for off in range(0, 0x1000, UC_PAGE_SIZE):
                 pages[always + off] = None
         limit = self.flush_threshold
         flush_all = False
@@ -384,10 +384,10 @@ class ShadowTables:
             self.stats.invalidated += 1
             if flush_all:
                 continue
-            if e.cover_size // 0x400 + len(pages) > limit:
+            if e.cover_size // UC_PAGE_SIZE + len(pages) > limit:
                 flush_all = True
                 continue
-            for off in range(0, e.cover_size, 0x400):
+            for off in range(0, e.cover_size, UC_PAGE_SIZE):
                 pages[e.cover_base + off] = None
         if flush_all:
             self.stats.flush_all += 1

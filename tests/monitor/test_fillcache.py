@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from hvd.cpu.arm import UC_PAGE_SIZE
 from hvd.monitor import fillcache, mmu
 from hvd.native import load_library
 
@@ -24,6 +25,8 @@ def _define(name: str) -> int:
 
 def test_constants_match_python():
     assert _define("UNTIL_PAGE") == mmu.UNTIL_PAGE
+    assert 1 << _define("PAGE_SHIFT") == UC_PAGE_SIZE
+    assert mmu.UNTIL_PAGE % UC_PAGE_SIZE == 0
     assert _define("PAGES") == fillcache.PAGES and _define("WAYS") == fillcache.WAYS
     assert _define("UNPRIV") == fillcache.UNPRIV and _define("NSTATE") == fillcache.NSTATE
 

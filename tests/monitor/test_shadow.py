@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from hvd.cpu.arm import UC_PAGE_MASK, UC_PAGE_SIZE
 from hvd.monitor import descriptors as D
 from hvd.monitor.shadow import WP, ShadowTables
 from hvd.monitor.stats import ShadowStats
@@ -36,16 +37,16 @@ def setup_pages(ram: FakeRam, ng: int = 0) -> None:
         ram.write32(L1 + 4 * i, ram.read32(L1 + 4 * 0x10))
 
 
-def test_hit_is_1k_exact_and_one_entry_per_section() -> None:
+def test_hit_is_page_exact_and_one_entry_per_section() -> None:
     ram, rg, sh = mk()
     setup_pages(ram)
     r = fill(sh, ram, rg, 0x0020_0C00)
-    assert r == (0x8030_0C00, RWX)
-    for off in range(0, 0x100000, 0x400):
+    assert r == (0x8030_0C00 & UC_PAGE_MASK, RWX)  # the PA of Unicorn's page
+    for off in range(0, 0x100000, UC_PAGE_SIZE):
         assert sh.lookup(0x0020_0000 + off, 0, PL1, rg.dacr) == (0x8030_0000 + off, RWX)
     assert len(sh) == 1
     assert sh.lookup(0x0010_1400, 0, PL1, rg.dacr) is None
-    assert fill(sh, ram, rg, 0x0010_1400) == (0x8010_1400, RWX)
+    assert fill(sh, ram, rg, 0x0010_1400) == (0x8010_1400 & UC_PAGE_MASK, RWX)
     assert len(sh) == 2
     assert sh.stats.hidden_faults == 2 and sh.stats.fills == 2
 
@@ -74,8 +75,8 @@ def test_dacr_applies_at_lookup() -> None:
 def test_pl0_never_gets_pl1_permissions() -> None:
     ram, rg, sh = mk()
     ram.write32(L1, D.build_l1("section", base=0x800, ap=1))  # kernel only
-    assert fill(sh, ram, rg, 0x400, W, PL1) == (0x8000_0400, RWX)
-    assert sh.lookup(0x400, 0, PL0, rg.dacr) == (0x8000_0400, 0)
+    assert fill(sh, ram, rg, 0x400, W, PL1) == (0x8000_0400 & UC_PAGE_MASK, RWX)
+    assert sh.lookup(0x400, 0, PL0, rg.dacr) == (0x8000_0400 & UC_PAGE_MASK, 0)
     r = fill(sh, ram, rg, 0x400, R, PL0)
     assert isinstance(r, Fault) and r.fs == 0xD
 
@@ -100,7 +101,7 @@ def test_tlbimva_drops_that_asid_and_globals_only() -> None:
     pages = sh.invalidate_mva(0x0010_1234, 1)
     assert sh.lookup(0x0010_1000, 1, PL1, rg.dacr) is None
     assert sh.lookup(0x0010_1000, 2, PL1, rg.dacr) is not None
-    assert pages == [0x0010_1000, 0x0010_1400, 0x0010_1800, 0x0010_1C00]
+    assert pages == list(range(0x0010_1000, 0x0010_2000, UC_PAGE_SIZE))
     # TLBIMVA of a global mapping with any ASID drops it
     assert sh.invalidate_mva(0x0030_5000, 77) is None  # a section: flush all is cheaper
     assert sh.lookup(0x0030_0000, 2, PL1, rg.dacr) is None
@@ -146,7 +147,7 @@ def test_large_page_and_supersection_invalidated_by_any_address_inside() -> None
         fill(sh, ram, rg, mb << 20)
     assert len(sh) == 32  # 16 walked 4 KiB ranges of the large page, 16 MiBs of supersection
     pages = sh.invalidate_mva(0x0012_F000, 9)
-    assert pages is not None and sorted(pages) == list(range(0x0012_0000, 0x0013_0000, 0x400))
+    assert pages is not None and sorted(pages) == list(range(0x0012_0000, 0x0013_0000, UC_PAGE_SIZE))
     assert sum(1 for e in sh.entries() if e.kind == "large") == 0
     sh.invalidate_mva_all_asids(0x01F0_0000)
     assert len(sh) == 0
@@ -189,7 +190,7 @@ def test_reverse_map_and_drop_by_descriptor() -> None:
     assert len(sh.entries_for_table_page(L2 + 0x10)) == 2
     assert len(sh.entries_for_table_page(L1)) == 3
     pages = sh.drop_by_descriptor(L2 + 4)  # the second small page's descriptor
-    assert pages == [0x0010_1000, 0x0010_1400, 0x0010_1800, 0x0010_1C00]
+    assert pages == list(range(0x0010_1000, 0x0010_2000, UC_PAGE_SIZE))
     assert sh.entry(0x0010_1000, 0) is None and sh.entry(0x0010_0000, 0) is not None
     assert sh.drop_by_write(L1 + 4, 8) is None  # the page-table and section L1 words
     assert len(sh) == 0 and sh.table_pages() == []
@@ -204,20 +205,20 @@ def test_write_protection_of_table_pages_at_every_alias() -> None:
     assert r == (RAM_BASE, R | X | WP)  # L1 itself is now a table page
     assert sh.pending_flush_all
     r = fill(sh, ram, rg, 0x0040_0400, W)
-    assert r == (RAM_BASE + 0x400, R | X | WP)
+    assert r == ((RAM_BASE + 0x400) & UC_PAGE_MASK, R | X | WP)
     assert fill(sh, ram, rg, 0x0040_1000, W) == (RAM_BASE + 0x1000, RWX)  # not a table page
     sh.drop_by_write(L1, 4)
-    assert sh.lookup(0x0040_0400, 0, PL1, rg.dacr) == (RAM_BASE + 0x400, R | X | WP)
+    assert sh.lookup(0x0040_0400, 0, PL1, rg.dacr) == ((RAM_BASE + 0x400) & UC_PAGE_MASK, R | X | WP)
     sh.drop_by_write(L1 + 16, 4)
     assert not sh.is_table_page(L1) and sh.table_pages() == []
     # the next walk reads L1 again, so the page is protected again
-    assert fill(sh, ram, rg, 0x0040_0400, W) == (RAM_BASE + 0x400, R | X | WP)
+    assert fill(sh, ram, rg, 0x0040_0400, W) == ((RAM_BASE + 0x400) & UC_PAGE_MASK, R | X | WP)
 
 
 def test_mmu_off_not_cached() -> None:
     ram, rg, sh = mk()
     rg.sctlr = 0
-    assert fill(sh, ram, rg, 0x1234_5678, X, PL0) == (0x1234_5400, RWX)
+    assert fill(sh, ram, rg, 0x1234_5678, X, PL0) == (0x1234_5678 & UC_PAGE_MASK, RWX)
     assert len(sh) == 0
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from hvd.cpu.arm import UC_PAGE_MASK
 from hvd.monitor.shadow import ShadowTables
 from hvd.monitor.tlbops import TLB_OPS
 from hvd.monitor.walker import PL0, PL1, RWX, R, W, X, Fault, Translation, walk
@@ -51,7 +52,7 @@ class Mapping:
         if d == 0 or d == 2:
             return None
         perms = RWX if d == 3 else (self.client_pl1 if pl else self.client_pl0)
-        return (va & ~0x3FF) + self.delta, perms
+        return (va & UC_PAGE_MASK) + self.delta, perms
 
 
 class ModelTlb:
@@ -82,7 +83,7 @@ def fresh(ram: FakeRam, rg: Regs, va: int, pl: int) -> tuple[int, int] | None:
     t = walk(va, read32=ram.read32, access=0, pl=pl, **rg.kw())
     if isinstance(t, Fault):
         return None
-    return (va & ~0x3FF) + (t.pa_base - t.va_base), t.perms(pl)
+    return (va & UC_PAGE_MASK) + (t.pa_base - t.va_base), t.perms(pl)
 
 
 def check_all(sh: ShadowTables, model: ModelTlb, ram: FakeRam, rg: Regs, strict: bool) -> int:
