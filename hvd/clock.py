@@ -62,12 +62,24 @@ class VirtualClock:
         #: called (from any thread) when the earliest deadline moved earlier; the vCPU's alarm uses it
         self.on_new_deadline: Callable[[int], None] | None = None
         self._lock = threading.Lock()
+        self._time_observers: list[Callable[[int, int | None], None]] = []
 
     # -- time -------------------------------------------------------------------------------
     def now_ns(self) -> int:
         if self._frozen_at is not None:
             return self._frozen_at
         return time.monotonic_ns() + self._offset
+
+    def observe_time_base(self, fn: Callable[[int, int | None], None]) -> None:
+        """Call ``fn(offset_ns, frozen_at_ns)`` now and whenever either changes: for a reader of
+        guest time outside Python (guest ns = host CLOCK_MONOTONIC ns + offset, or frozen_at
+        while it is not None)."""
+        self._time_observers.append(fn)
+        fn(self._offset, self._frozen_at)
+
+    def _time_base_changed(self) -> None:
+        for fn in self._time_observers:
+            fn(self._offset, self._frozen_at)
 
     def host_deadline(self, guest_ns: int) -> float:
         """Host monotonic time (seconds) at which guest time reaches ``guest_ns``."""
@@ -78,16 +90,20 @@ class VirtualClock:
         now = self.now_ns()
         if guest_ns > now:
             self._offset += guest_ns - now
+            if self._time_observers:
+                self._time_base_changed()
 
     def freeze(self) -> None:
         """Stop guest time (VM paused)."""
         if self._frozen_at is None:
             self._frozen_at = self.now_ns()
+            self._time_base_changed()
 
     def thaw(self) -> None:
         if self._frozen_at is not None:
             self._offset = self._frozen_at - time.monotonic_ns()
             self._frozen_at = None
+            self._time_base_changed()
 
     # -- timers -----------------------------------------------------------------------------
     def timer(self, callback: Callable[[], None]) -> Timer:

@@ -270,7 +270,7 @@ class VM:
             "unmask_stops": self.vcpu.blocks.unmask_stops,
             "block_stops": self.vcpu.blocks.requested_stops,
             "outside_stops": self.vcpu.outside_stops,
-            "mmio_reads": self.board.bus.mmio_reads,
+            "mmio_reads": self.board.bus.mmio_reads + self.board.bus.fast_mmio_reads,
             "mmio_writes": self.board.bus.mmio_writes,
             "guest_time_ns": self.clock.now_ns(),
         }

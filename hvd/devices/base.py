@@ -44,6 +44,22 @@ class IrqLine:
         self.set(False)
 
 
+class FastMmio:
+    """A device's MMIO read callback written in C: Unicorn calls ``read_fn(uc, offset, size,
+    user_data)`` directly. The C code answers what it can and hands the rest to the Python read
+    path, which the bus gives it with ``set_fallback`` (a ctypes function of the same type).
+    Writes always go through Python. ``reads()`` counts the reads answered in C."""
+
+    __slots__ = ("read_fn", "user_data", "set_fallback", "reads")
+
+    def __init__(self, read_fn: int, user_data: int, set_fallback: Callable[[object], None],
+                 reads: Callable[[], int]) -> None:
+        self.read_fn = read_fn
+        self.user_data = user_data
+        self.set_fallback = set_fallback
+        self.reads = reads
+
+
 class Device:
     """Base class of a memory-mapped device model."""
 
@@ -53,6 +69,11 @@ class Device:
     def __init__(self, name: str) -> None:
         self.name = name
         self._unmodeled_seen: set[tuple[str, int]] = set()
+
+    def fast_mmio(self) -> "FastMmio | None":
+        """A C read callback for this device's page(s), or None (all accesses go through
+        :meth:`read` and :meth:`write` in Python). See :class:`FastMmio`."""
+        return None
 
     def read(self, offset: int, size: int) -> int:  # pragma: no cover - abstract
         raise NotImplementedError
