@@ -25,13 +25,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-from unicorn import Uc
 from unicorn.arm_const import UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_SPSR
 
 from .arm import (
     CP15_DFAR, CP15_DFSR, CP15_IFAR, CP15_IFSR, CP15_SCTLR, CP15_VBAR, CPSR_A, CPSR_E, CPSR_F,
     CPSR_I, CPSR_IT, CPSR_J, CPSR_M, CPSR_T, MODE_ABT, MODE_FIQ, MODE_IRQ, MODE_SVC, MODE_UND,
-    SCTLR_EE, SCTLR_TE, SCTLR_V, VEC_DABT, VEC_FIQ, VEC_IRQ, VEC_PABT, VEC_SVC, VEC_UND, Cp15,
+    SCTLR_EE, SCTLR_TE, SCTLR_V, VEC_DABT, VEC_FIQ, VEC_IRQ, VEC_PABT, VEC_SVC, VEC_UND, CoreRegs, Cp15,
 )
 
 
@@ -79,13 +78,13 @@ def vector_base(cp15: Cp15, sctlr: int) -> int:
     return cp15.read(CP15_VBAR) & 0xFFFFFFE0
 
 
-def enter_exception(uc: Uc, cp15: Cp15, kind: Exc, lr: int, abort: AbortInfo | None = None) -> int:
+def enter_exception(regs: CoreRegs, cp15: Cp15, kind: Exc, lr: int, abort: AbortInfo | None = None) -> int:
     """Take exception ``kind`` with return link ``lr``; returns the vector address jumped to.
 
     Order matters with Unicorn: CPSR first (it swaps the banked registers), then SPSR, LR, PC.
     """
     mode, offset, set_a, set_f = _TABLE[kind]
-    cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+    cpsr = regs.read(UC_ARM_REG_CPSR)
     sctlr = cp15.read(CP15_SCTLR)
     if abort is not None:
         if kind is Exc.DABT:
@@ -105,10 +104,10 @@ def enter_exception(uc: Uc, cp15: Cp15, kind: Exc, lr: int, abort: AbortInfo | N
     if sctlr & SCTLR_EE:
         new |= CPSR_E
     vector = (vector_base(cp15, sctlr) + offset) & 0xFFFFFFFF
-    uc.reg_write(UC_ARM_REG_CPSR, new)
-    uc.reg_write(UC_ARM_REG_SPSR, cpsr)
-    uc.reg_write(UC_ARM_REG_LR, lr & 0xFFFFFFFF)
-    uc.reg_write(UC_ARM_REG_PC, vector | (1 if thumb else 0))
+    regs.write(UC_ARM_REG_CPSR, new)
+    regs.write(UC_ARM_REG_SPSR, cpsr)
+    regs.write(UC_ARM_REG_LR, lr & 0xFFFFFFFF)
+    regs.write(UC_ARM_REG_PC, vector | (1 if thumb else 0))
     return vector
 
 

@@ -53,7 +53,7 @@ from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 from .blockhook import BlockHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
-from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, Cp15
+from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, CoreRegs, Cp15
 from .exceptions import AbortInfo, Exc, enter_exception, lr_for
 from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
 
@@ -118,6 +118,8 @@ class VCpu:
         self.uc.ctl_set_page_size(UC_PAGE_SIZE)  # before anything initializes the engine
         self.uc.ctl_set_cpu_model(UC_CPU_ARM_CORTEX_A8)
         self.cp15 = Cp15(self.uc)
+        #: fast core-register access (see :class:`hvd.cpu.arm.CoreRegs`)
+        self.regs = CoreRegs(self.uc)
         self.mmu = None  # set by attach_mmu
         self.semihosting: Semihosting | None = None
         if semihosting:
@@ -183,10 +185,9 @@ class VCpu:
     # reset / setup
     def reset_cpu(self) -> None:
         """Architectural reset state as far as the VM relies on it: SVC mode, IRQ/FIQ masked."""
-        uc = self.uc
         for i in range(13):
-            uc.reg_write(UC_ARM_REG_R0 + i, 0)
-        uc.reg_write(UC_ARM_REG_CPSR, 0x1D3)
+            self.regs.write(UC_ARM_REG_R0 + i, 0)
+        self.regs.write(UC_ARM_REG_CPSR, 0x1D3)
         self.cp15.write(CP15_MIDR, CORTEX_A8_R3P2_MIDR)
         self.cp15.write(CP15_SCR, SCR_NS_FW_AW)
         self.cp15.write(CP15_SCTLR, self._sctlr_reset)
@@ -245,8 +246,7 @@ class VCpu:
 
     def exact_fault_address(self, page: int, access: int) -> int:
         """The exact faulting address of the access that failed in Unicorn page ``page``."""
-        uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
+        pc = self.regs.read(UC_ARM_REG_PC)
         if access == 18:  # instruction fetch: the instruction's own address
             return pc if (pc & UC_PAGE_MASK) == page else page
         acc = self.decode_current_access()
@@ -255,13 +255,12 @@ class VCpu:
         return first_address_in_page(acc, page, UC_PAGE_SIZE)
 
     def decode_current_access(self):
-        uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        pc = self.regs.read(UC_ARM_REG_PC)
+        thumb = bool(self.regs.read(UC_ARM_REG_CPSR) & CPSR_T)
         code = self.read_code(pc, 4)
         if code is None:
             return None
-        return decode_access(code, pc, thumb, lambda r: uc.reg_read(_CS_TO_UC[r]))
+        return decode_access(code, pc, thumb, lambda r: self.regs.read(_CS_TO_UC[r]))
 
     # ------------------------------------------------------------------------------------------
     # interrupt lines (called on the vCPU thread by the INTC model, or via post())
@@ -282,14 +281,14 @@ class VCpu:
             if intno == EXCP_SWI:
                 self._on_svc()
             elif intno == EXCP_BKPT:
-                pc = uc.reg_read(UC_ARM_REG_PC)
+                pc = self.regs.read(UC_ARM_REG_PC)
                 self._take_in_hook(Exc.PABT, lr_for(Exc.PABT, pc, False), AbortInfo(0x2, pc))
             elif intno in (EXCP_DATA_ABORT, EXCP_PREFETCH_ABORT):
                 self.mmu.native_abort(intno == EXCP_PREFETCH_ABORT)
             elif intno == EXCP_SMC:
                 # No secure monitor on this GP device model: SMC is undefined here. Unicorn
                 # reports it with PC already past the instruction, which is UND's return link.
-                self._take_in_hook(Exc.UND, uc.reg_read(UC_ARM_REG_PC))
+                self._take_in_hook(Exc.UND, self.regs.read(UC_ARM_REG_PC))
             else:
                 self._stop_from_hook(StopReason("error", detail=f"unhandled CPU exception {intno}"))
         except SemihostExit as e:
@@ -297,9 +296,8 @@ class VCpu:
             self._stop_from_hook(StopReason("exit", status=e.status))
 
     def _on_svc(self) -> None:
-        uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)  # already past the SVC
-        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        pc = self.regs.read(UC_ARM_REG_PC)  # already past the SVC
+        cpsr = self.regs.read(UC_ARM_REG_CPSR)
         thumb = bool(cpsr & CPSR_T)
         insn_addr = pc - (2 if thumb else 4)
         if self.semihosting is not None and (cpsr & CPSR_M) != MODE_USR:
@@ -312,16 +310,16 @@ class VCpu:
                     w = struct.unpack("<I", raw)[0]
                     is_semi = (w & 0x0F000000) == 0x0F000000 and (w & 0xFFFFFF) == SVC_ARM
                 if is_semi:
-                    op = uc.reg_read(UC_ARM_REG_R0)
-                    arg = uc.reg_read(UC_ARM_REG_R1)
+                    op = self.regs.read(UC_ARM_REG_R0)
+                    arg = self.regs.read(UC_ARM_REG_R1)
                     r0 = self.semihosting.call(op, arg)
-                    uc.reg_write(UC_ARM_REG_R0, r0)
+                    self.regs.write(UC_ARM_REG_R0, r0)
                     return
         self._take_in_hook(Exc.SVC, pc)
 
     def _on_invalid(self, uc: Uc, _ud: object) -> bool:
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        pc = self.regs.read(UC_ARM_REG_PC)
+        thumb = bool(self.regs.read(UC_ARM_REG_CPSR) & CPSR_T)
         if self._after_yield(pc, thumb):
             # Unicorn reports WFE and YIELD (EXCP_YIELD) through the same hook as undefined
             # instructions, with PC already past them. One core, no events to wait for: they
@@ -345,7 +343,7 @@ class VCpu:
 
     def _take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         self.exceptions_taken += 1
-        enter_exception(self.uc, self.cp15, kind, lr, abort)
+        enter_exception(self.regs, self.cp15, kind, lr, abort)
 
     def _take_in_hook(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         """Exception entry from inside a Unicorn hook. Writing PC there makes Unicorn leave the
@@ -647,7 +645,7 @@ class VCpu:
         with self._cv:
             self._step_requested = 0
             if self.stop_reason is None:
-                self.stop_reason = StopReason("step", addr=self.uc.reg_read(UC_ARM_REG_PC))
+                self.stop_reason = StopReason("step", addr=self.regs.read(UC_ARM_REG_PC))
             self._cv.notify_all()
 
     def _loop(self) -> None:
@@ -679,9 +677,8 @@ class VCpu:
         WFI, unmask). Unicorn offers no way to take an interrupt at the moment the guest unmasks
         it, so step the few instructions up to that point instead of running a whole slice, in
         which the short unmasked window would almost never meet a slice boundary."""
-        uc = self.uc
         for _ in range(limit):
-            cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+            cpsr = self.regs.read(UC_ARM_REG_CPSR)
             if (self.fiq_level and not cpsr & CPSR_F) or (self.irq_level and not cpsr & CPSR_I):
                 return
             if self._park_requested or self._quit or self.wfi:
@@ -712,7 +709,7 @@ class VCpu:
     def _deliver_interrupts(self) -> bool:
         if not (self.irq_level or self.fiq_level):
             return False
-        cpsr = self.uc.reg_read(UC_ARM_REG_CPSR)
+        cpsr = self.regs.read(UC_ARM_REG_CPSR)
         if self.fiq_level and not cpsr & CPSR_F:
             kind = Exc.FIQ
         elif self.irq_level and not cpsr & CPSR_I:
@@ -720,7 +717,7 @@ class VCpu:
         else:
             return False
         self.wfi = False
-        pc = self.uc.reg_read(UC_ARM_REG_PC)
+        pc = self.regs.read(UC_ARM_REG_PC)
         self.irqs_taken += 1
         self._take(kind, pc + 4)
         return True
@@ -741,9 +738,8 @@ class VCpu:
         and the guest would retry its whole LDREX/STREX sequence on the new value (a ticket lock
         taken twice, a counter incremented twice). When the memory already holds what the
         instruction stores, finish it instead: status register 0, PC past it."""
-        uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+        pc = self.regs.read(UC_ARM_REG_PC)
+        thumb = bool(self.regs.read(UC_ARM_REG_CPSR) & CPSR_T)
         raw = self.read_code(pc, 4)
         if raw is None:
             return
@@ -773,18 +769,18 @@ class VCpu:
                 rt2, size = rt + 1, 8
         if 15 in (rn, rt, rd, rt2):
             return
-        addr = (uc.reg_read(UC_ARM_REG_R0 + rn) if rn < 13 else uc.reg_read(_RN_REGS[rn])) + addr_off
-        value = uc.reg_read(UC_ARM_REG_R0 + rt) if rt < 13 else uc.reg_read(_RN_REGS[rt])
+        addr = (self.regs.read(UC_ARM_REG_R0 + rn) if rn < 13 else self.regs.read(_RN_REGS[rn])) + addr_off
+        value = self.regs.read(UC_ARM_REG_R0 + rt) if rt < 13 else self.regs.read(_RN_REGS[rt])
         if rt2 >= 0:
-            value |= (uc.reg_read(UC_ARM_REG_R0 + rt2) if rt2 < 13 else uc.reg_read(_RN_REGS[rt2])) << 32
+            value |= (self.regs.read(UC_ARM_REG_R0 + rt2) if rt2 < 13 else self.regs.read(_RN_REGS[rt2])) << 32
         mem = self.read_virt(addr & 0xFFFFFFFF, size)
         if mem is None or int.from_bytes(mem, "little") != value & ((1 << (8 * size)) - 1):
             return
         if rd < 13:
-            uc.reg_write(UC_ARM_REG_R0 + rd, 0)
+            self.regs.write(UC_ARM_REG_R0 + rd, 0)
         else:
-            uc.reg_write(_RN_REGS[rd], 0)
-        uc.reg_write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
+            self.regs.write(_RN_REGS[rd], 0)
+        self.regs.write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
         self.strex_completed += 1
 
     def step_current_instruction(self, store: bool = False) -> None:
@@ -794,8 +790,8 @@ class VCpu:
         ``store``: the instruction is known to be a store, which never branches, so the next
         address is PC + its size without decoding it."""
         uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        pc = self.regs.read(UC_ARM_REG_PC)
+        cpsr = self.regs.read(UC_ARM_REG_CPSR)
         thumb = bool(cpsr & CPSR_T)
         raw = self.read_code(pc, 4)
         if raw is None and thumb:
@@ -806,7 +802,7 @@ class VCpu:
             size = 4 if (hw >> 11) in (0x1D, 0x1E, 0x1F) else 2
         until = pc + size
         if raw is not None and not store:
-            target = next_pc(raw, pc, thumb, cpsr, lambda r: uc.reg_read(_CS_TO_UC[r]), self._read_word)
+            target = next_pc(raw, pc, thumb, cpsr, lambda r: self.regs.read(_CS_TO_UC[r]), self._read_word)
             if target is not None and target != pc:
                 until = target
         # Unicorn checks 'until' only when it translates: drop the cached blocks holding PC and
@@ -826,8 +822,8 @@ class VCpu:
 
     def _run_slice(self, count: int = 0, until: int = UNTIL) -> None:
         uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        pc = self.regs.read(UC_ARM_REG_PC)
+        cpsr = self.regs.read(UC_ARM_REG_CPSR)
         begin = pc | 1 if cpsr & CPSR_T else pc
         self._hook_stop = None
         self.pending_abort = None
@@ -904,25 +900,23 @@ class VCpu:
         been answered and with PC still on the instruction; then it is stepped again with the
         same record until PC has moved. A stop reason that the device access itself set
         (poweroff, reset) belongs to the interrupted slice and survives the step."""
-        uc = self.uc
         bus = self._bus
-        pc = uc.reg_read(UC_ARM_REG_PC)
+        pc = self.regs.read(UC_ARM_REG_PC)
         reason = self._hook_stop
         parked_for = self.stop_reason
         for _ in range(REPLAY_STEP_TRIES):
             bus.filter_replay = replay
             self.step_current_instruction()
             bus.filter_replay = None
-            if uc.reg_read(UC_ARM_REG_PC) != pc or self.stop_reason is not parked_for:
+            if self.regs.read(UC_ARM_REG_PC) != pc or self.stop_reason is not parked_for:
                 break
             self.replay_steps_retried += 1
         if reason is not None and self._hook_stop is None:
             self._hook_stop = reason
 
     def _previous_is_wfi(self) -> bool:
-        uc = self.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        if uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T:
+        pc = self.regs.read(UC_ARM_REG_PC)
+        if self.regs.read(UC_ARM_REG_CPSR) & CPSR_T:
             raw = self.read_code(pc - 4, 4)
             if raw is None:
                 return False
@@ -946,8 +940,8 @@ class VCpu:
         if err.errno == UC_ERR_EXCEPTION and self.pending_abort is not None:
             kind, info = self.pending_abort
             self.pending_abort = None
-            pc = uc.reg_read(UC_ARM_REG_PC)
-            thumb = bool(uc.reg_read(UC_ARM_REG_CPSR) & CPSR_T)
+            pc = self.regs.read(UC_ARM_REG_PC)
+            thumb = bool(self.regs.read(UC_ARM_REG_CPSR) & CPSR_T)
             self._take(kind, lr_for(kind, pc, thumb), info)
             return
         if self._hook_stop is not None:
@@ -959,7 +953,7 @@ class VCpu:
             if self.mmu is not None and self.mmu.unmapped_abort(err.errno):
                 return
         hook_exc = getattr(uc, "_hook_exception", None)
-        detail = f"{err} at pc=0x{uc.reg_read(UC_ARM_REG_PC):08x}"
+        detail = f"{err} at pc=0x{self.regs.read(UC_ARM_REG_PC):08x}"
         if hook_exc is not None:
             detail += f" ({hook_exc!r})"
         self._handle_stop(StopReason("error", detail=detail))

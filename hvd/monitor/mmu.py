@@ -261,9 +261,8 @@ class BaseMmu:
     def native_abort(self, prefetch: bool) -> None:
         """Unicorn raised a prefetch or data abort without telling why: rebuild FSR and FAR."""
         vcpu = self.vcpu
-        uc = vcpu.uc
-        pc = uc.reg_read(UC_ARM_REG_PC)
-        cpsr = uc.reg_read(UC_ARM_REG_CPSR)
+        pc = vcpu.regs.read(UC_ARM_REG_PC)
+        cpsr = vcpu.regs.read(UC_ARM_REG_CPSR)
         pl = 0 if (cpsr & CPSR_M) == MODE_USR else 1
         if prefetch:
             r = self.walk_current(pc, X, pl)
@@ -409,7 +408,7 @@ class ShadowMmu(BaseMmu):
                 # writes them only when the block ends inside an IT block: left set, they make
                 # the instructions after the IT block run as if inside it (corrupted user
                 # programs under shadow paging; native fills never restore state).
-                self.vcpu.uc.reg_write(UC_ARM_REG_CPSR, self._fill_cpsr & ~_CPSR_IT)
+                self.vcpu.regs.write(UC_ARM_REG_CPSR, self._fill_cpsr & ~_CPSR_IT)
             fast = self._fast
             if fast is not None and self._cacheable:
                 fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global)
@@ -789,7 +788,8 @@ class ShadowMmu(BaseMmu):
             raw = self.vcpu.read_virt(address, op.size)
         if raw is None or raw != op.raw:
             return
-        value = uc.reg_read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else uc.reg_read(_RT_REG[op.rt])
+        regs = self.vcpu.regs
+        value = regs.read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else regs.read(_RT_REG[op.rt])
         res = self.shadow.apply_tlb_op(op.tlb, value)
         scope = op.tlb.scope
         if scope == SCOPE_ASID:
