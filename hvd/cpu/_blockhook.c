@@ -7,7 +7,8 @@
  *  1. Counts guest instructions. The count of a block is looked up in a direct-mapped cache
  *     keyed by address and size. On a miss the hook reads CPSR: a block in ARM state holds
  *     size / 4 instructions; a block in Thumb state mixes 16- and 32-bit instructions and is
- *     counted by a callback into Python (which decodes the halfwords). A hit costs no register
+ *     counted here from its halfwords (read with uc_vmem_read), or by a callback into Python
+ *     when that read fails. A hit costs no register
  *     read (reading CPSR on every block tripled the hook's cost). A block cut short by an
  *     exception or a stop is counted whole, and two address spaces running different code at
  *     the same address with the same block size share an entry until it is evicted: the count
@@ -35,9 +36,12 @@
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef int (*emu_stop_fn)(void *uc);
 typedef uint32_t (*thumb_count_fn)(uint64_t pc, uint32_t size);
+typedef int (*vmem_read_fn)(void *uc, uint64_t address, int prot, void *bytes, uint64_t size);
 
 #define CPSR_T 0x20u
 #define BLOCK_CACHE 65536u /* entries; must match blockhook.py */
+#define UC_PROT_EXEC 4
+#define THUMB_READ_MAX 8192u /* a translated block spans at most two 4 KiB pages */
 
 struct block_entry {
     uint32_t pc;
@@ -60,8 +64,31 @@ struct hvd_blocks {
     reg_read_fn reg_read;
     emu_stop_fn emu_stop;
     thumb_count_fn thumb_count;
+    vmem_read_fn vmem_read;
+    uint64_t thumb_py; /* Thumb blocks counted by the Python callback */
     struct block_entry cache[BLOCK_CACHE];
 };
+
+/* Instructions in a Thumb block: a halfword whose top five bits are 0b11101, 0b11110 or 0b11111
+   starts a 32-bit instruction (ARM ARM A6.1). The code is read through Unicorn's own TLB
+   (uc_vmem_read, as an instruction fetch at the current privilege: the block is executing, so
+   its translation is there); when that fails, Python reads and counts it. */
+static uint32_t thumb_count(struct hvd_blocks *b, void *uc, uint64_t address, uint32_t size)
+{
+    uint8_t code[THUMB_READ_MAX];
+    uint32_t i = 0, n = 0;
+
+    if (size == 0 || size > THUMB_READ_MAX || b->vmem_read == 0 ||
+        b->vmem_read(uc, address, UC_PROT_EXEC, code, size) != 0) {
+        b->thumb_py++;
+        return b->thumb_count(address, size);
+    }
+    while (i + 1 < size) {
+        i += ((uint32_t)code[i + 1] >> 3) >= 0x1D ? 4 : 2;
+        n++;
+    }
+    return n ? n : 1;
+}
 
 void hvd_block_hook(void *uc, uint64_t address, uint32_t size, struct hvd_blocks *b)
 {
@@ -93,7 +120,7 @@ void hvd_block_hook(void *uc, uint64_t address, uint32_t size, struct hvd_blocks
         b->reg_read(uc, b->cpsr_regid, &cpsr);
         e->pc = (uint32_t)address;
         e->size = (uint16_t)size;
-        e->icount = (uint16_t)((cpsr & CPSR_T) ? b->thumb_count(address, size) : size >> 2);
+        e->icount = (uint16_t)((cpsr & CPSR_T) ? thumb_count(b, uc, address, size) : size >> 2);
     }
     b->insns += e->icount;
 }

@@ -37,6 +37,7 @@ class _Blocks(ctypes.Structure):
         ("want", ctypes.c_uint32), ("stopped", ctypes.c_uint32),
         ("cpsr_regid", ctypes.c_int32), ("stop_next", ctypes.c_uint32),
         ("reg_read", ctypes.c_void_p), ("emu_stop", ctypes.c_void_p), ("thumb_count", ctypes.c_void_p),
+        ("vmem_read", ctypes.c_void_p), ("thumb_py", ctypes.c_uint64),
         ("cache", _BlockEntry * BLOCK_CACHE),
     ]
 
@@ -73,6 +74,8 @@ class BlockHook:
         b.emu_stop = ctypes.cast(uclib.uc_emu_stop, ctypes.c_void_p).value
         self._thumb_cb = _THUMB_COUNT(self._thumb_count)  # kept alive with the hook
         b.thumb_count = ctypes.cast(self._thumb_cb, ctypes.c_void_p).value
+        vmem_read = getattr(uclib, "uc_vmem_read", None)  # Unicorn >= 2.1
+        b.vmem_read = ctypes.cast(vmem_read, ctypes.c_void_p).value if vmem_read is not None else 0
         self._handle = ctypes.c_size_t()
         fn = ctypes.cast(lib.hvd_block_hook, ctypes.c_void_p)
         err = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_BLOCK, fn,
@@ -96,6 +99,11 @@ class BlockHook:
     @property
     def instructions(self) -> int:
         return self._b.insns if self._b is not None else 0
+
+    @property
+    def thumb_python_counts(self) -> int:
+        """Thumb blocks whose code the C hook could not read (counted in Python)."""
+        return self._b.thumb_py if self._b is not None else 0
 
     @property
     def blocks(self) -> int:

@@ -58,11 +58,13 @@ THUMB_LOOP = f"""
 """ + EXIT
 
 
-def _run_to_exit(tmp_path, src: str, mmu: str) -> int:
+def _run_to_exit(tmp_path, src: str, mmu: str, thumb_in_python: int = 0) -> int:
     vm = make_vm(assemble(tmp_path, src), semihosting=True, mmu=mmu)
     vm.start()
     try:
         assert vm.wait(30), "guest did not exit"
+        # Thumb blocks are counted in C from the code Unicorn's TLB maps (no Python callback)
+        assert vm.vcpu.blocks.thumb_python_counts == thumb_in_python
         return vm.stats()["cpu"]["instructions"]
     finally:
         vm.shutdown()
