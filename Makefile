@@ -11,7 +11,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml setup.py hvd/cpu/_blockhook.c hvd/monitor/_fillcache.c hvd/devices/_counter32k.c
+$(STAMP): pyproject.toml setup.py hvd/cpu/_blockhook.c hvd/monitor/_fillcache.c hvd/monitor/_tlbop.c hvd/devices/_counter32k.c
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[test]'

@@ -15,4 +15,7 @@ setup(ext_modules=[
     # hvd/monitor/_fillcache.c: the shadow monitor's fill cache in front of the Python fill hook
     Extension("hvd.monitor._fillcache", ["hvd/monitor/_fillcache.c"], extra_compile_args=["-O2"],
               optional=True),
+    # hvd/monitor/_tlbop.c: the front half of the tlb policy's TLB-operation hooks
+    Extension("hvd.monitor._tlbop", ["hvd/monitor/_tlbop.c"], extra_compile_args=["-O2"],
+              optional=True),
 ])

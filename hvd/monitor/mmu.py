@@ -44,6 +44,7 @@ from .state import StateReader
 from .stats import ShadowStats
 from .tlbops import SCOPE_ASID, SCOPE_MVA, TLB_OPS, TlbOp
 from .fillcache import FillCache, create as create_fill_cache
+from .tlbop import TlbOpFilter, create as create_tlbop_filter
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
 log = logging.getLogger("hvd.monitor")
@@ -193,6 +194,8 @@ class BaseMmu:
         self.pending_service = False
         #: the C fill cache in front of the Python fill hook (shadow/tlb only)
         self._fast: FillCache | None = None
+        #: the C front half of the TLB-operation hooks (shadow/tlb only)
+        self._tlbf: TlbOpFilter | None = None
 
     def install(self, vcpu) -> None:
         self.vcpu = vcpu
@@ -328,6 +331,12 @@ class BaseMmu:
             # fills answered by the C fill cache without reaching Python
             d["fast_fills"] = self._fast.hits
             d["fills"] = d.get("fills", 0) + self._fast.hits
+        if self._tlbf is not None:
+            # TLB operations answered by the C hook (nothing the shadow held could be dropped)
+            d["tlb_ops_filtered"] = self._tlbf.filtered
+            d["tlb_ops"] = d.get("tlb_ops", 0) + self._tlbf.filtered
+            for name, n in self._tlbf.filtered_by_name().items():
+                d[f"tlb_ops_{name}"] = d.get(f"tlb_ops_{name}", 0) + n
         return d
 
     def info_tlb(self) -> str:
@@ -353,6 +362,7 @@ class ShadowMmu(BaseMmu):
         self._scanned: set[tuple[int, int]] = set()
         self._code_pages: dict[int, set[int]] = {}  # pa 4K page -> VA 4K pages scanned there
         self._hooks: dict[int, tuple[int, object]] = {}  # va -> (uc hook handle, op info)
+        self._hook_keep: dict[int, object] = {}  # va -> the C hook's user data (kept alive)
         # pa 4K page -> VA 1K pages that were given write permission (to re-protect aliases)
         self._writable: dict[int, set[int]] = {}
         self._traps: list[tuple[int, bytes, int]] = []
@@ -379,6 +389,8 @@ class ShadowMmu(BaseMmu):
         self._entry = _Entry()
         self._fill_cb = _TLB_FILL_CFUNC(self._fill_raw)
         if self._wp_pages is None and not _AUDIT:
+            self._tlbf = create_tlbop_filter(vcpu.uc, self._on_tlb_op_from_c)
+            self.shadow.marks = self._tlbf
             self._fast = create_fill_cache(vcpu.uc, self._fill_cb)
             if self._fast is not None:
                 return
@@ -421,8 +433,9 @@ class ShadowMmu(BaseMmu):
         if self._wp_pages is not None:
             self._wp_pages.clear()
         for va, (h, _op) in list(self._hooks.items()):
-            self.vcpu.uc.hook_del(h)
+            self._del_hook(h)
         self._hooks.clear()
+        self._hook_keep.clear()
         self._scanned.clear()
         self._code_pages.clear()
         self._writable.clear()
@@ -760,15 +773,38 @@ class ShadowMmu(BaseMmu):
         """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
         for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000 and which(v)]:
             h, _ = self._hooks.pop(va)
-            self.vcpu.uc.hook_del(h)
+            self._hook_keep.pop(va, None)
+            self._del_hook(h)
             self.stats.hooks -= 1
+
+    def _del_hook(self, h: int) -> None:
+        if self._tlbf is not None:
+            self._tlbf.del_hook(h)
+        else:
+            self.vcpu.uc.hook_del(h)
 
     def _add_hook(self, op) -> None:
         if op.addr in self._hooks:
             return
-        h = self.vcpu.uc.hook_add(UC_HOOK_CODE, self._on_tlb_op, op, op.addr, op.addr)
+        if self._tlbf is not None:
+            regid = UC_ARM_REG_R0 + op.rt if op.rt < 13 else _RT_REG[op.rt]
+            h, self._hook_keep[op.addr] = self._tlbf.add_hook(op.addr, op, regid)
+        else:
+            h = self.vcpu.uc.hook_add(UC_HOOK_CODE, self._on_tlb_op, op, op.addr, op.addr)
         self._hooks[op.addr] = (h, op)
         self.stats.hooks += 1
+
+    def _on_tlb_op_from_c(self, address: int) -> None:
+        """The C hook (``_tlbop.c``) hands over an operation it could not answer."""
+        try:
+            hooked = self._hooks.get(address)
+            if hooked is not None:
+                self._on_tlb_op(self.vcpu.uc, address, 0, hooked[1])
+        except BaseException as exc:  # a monitor bug: stop this VM, never the process
+            uc = self.vcpu.uc
+            if uc._hook_exception is None:
+                uc._hook_exception = exc
+            uc.emu_stop()
 
     def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
         """Just before the guest executes a TLB maintenance operation."""

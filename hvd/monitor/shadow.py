@@ -104,6 +104,11 @@ class ShadowTables:
         self._by_page: dict[int, set[ShadowEntry]] = {}
         self._n_super = 0       # entries that are part of a supersection
         self._n_large = 0       # entries that are part of a large page
+        #: the C TLB-operation hook's record of the pages entries were held for (see
+        #: ``hvd/monitor/_tlbop.c``): bit sets on insert, emptied with the shadow
+        self.marks = None
+        self._mb_refs: dict[int, int] = {}  # MiB -> entries marking it
+        self._pg_refs: dict[int, int] = {}  # 4 KiB page -> entries marking it
         # Set when an insert needs Unicorn's whole TLB flushed (a page became a protected
         # table page in wp mode, or the shadow was reset at max_entries). The caller clears it.
         self.pending_flush_all = False
@@ -175,6 +180,8 @@ class ShadowTables:
             self.pending_flush_all = True
         e = ShadowEntry(key, tr)
         table[key] = e
+        if self.marks is not None:
+            self._mark(e, 1)
         if e.kind == "supersection":
             self._n_super += 1
         elif e.kind == "large":
@@ -284,6 +291,10 @@ class ShadowTables:
 
     def clear(self) -> None:
         """Forget everything (no statistics counted)."""
+        if self.marks is not None:
+            self.marks.clear()
+        self._mb_refs.clear()
+        self._pg_refs.clear()
         self._l1.clear()
         self._l2.clear()
         self._by_asid.clear()
@@ -341,10 +352,31 @@ class ShadowTables:
                         out.append(e)
         return out
 
+    def _mark(self, e: ShadowEntry, delta: int) -> None:
+        """Count ``e`` in (+1) or out (-1) of the C TLB-operation hook's bitmap: a bit is set
+        while some entry covers that page or MiB, for every page a by-MVA operation could drop
+        ``e`` for (a large page's or supersection's other parts too: _find_mva looks at them)."""
+        m = self.marks
+        if e.level == 1:
+            refs, view, n, big = self._mb_refs, m.mbs, e.cover_base >> 20, e.kind == "supersection"
+        else:
+            refs, view, n, big = self._pg_refs, m.pages, e.cover_base >> 12, e.kind == "large"
+        for i in (range(n & ~15, (n & ~15) + 16) if big else (n,)):
+            c = refs.get(i, 0) + delta
+            if c > 0:
+                refs[i] = c
+                if c == 1 and delta > 0:
+                    view[i >> 3] |= 1 << (i & 7)
+            else:
+                refs.pop(i, None)
+                view[i >> 3] &= ~(1 << (i & 7)) & 0xFF
+
     def _unlink(self, e: ShadowEntry) -> None:
         table = self._l1 if e.level == 1 else self._l2
         if table.get(e.key) is e:
             del table[e.key]
+            if self.marks is not None:
+                self._mark(e, -1)
         if e.kind == "supersection":
             self._n_super -= 1
         elif e.kind == "large":

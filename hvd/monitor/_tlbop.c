@@ -1,0 +1,75 @@
+/*
+ * The tlb policy's hook on the guest's TLB maintenance instructions, front half in C.
+ *
+ * Each TLB maintenance instruction the monitor found in guest code gets a UC_HOOK_CODE hook at
+ * its address (ShadowMmu._add_hook). Most of the time they fire, there is nothing for the
+ * shadow to do: the guest invalidates by MVA pages the shadow never held (Linux flushes whole
+ * unmapped ranges page by page, and its text patching flushes the fixmap page before using it):
+ * 70% of the TLBIMVAs of a Linux boot and fork+exec loop dropped no shadow entry. Handing each
+ * to Python cost ~15 us. This hook answers those itself:
+ *
+ *  - in User mode the instruction is UNDEFINED, and an ARM instruction whose condition fails
+ *    does nothing (Thumb ones are taken as executed: the IT state is not reliable here, and
+ *    invalidating more than asked is allowed): nothing to do, as in Python;
+ *  - a by-MVA operation whose page the shadow has never held an entry for, since it was last
+ *    cleared, cannot drop anything: the shadow keeps a bitmap of the 4 KiB VA pages it held
+ *    second-level entries for and of the 1 MiB regions it held first-level entries for (any
+ *    ASID), here; the guest's instruction itself then flushes the page from Unicorn's TLB, and
+ *    the C fill cache holds answers only for pages the shadow held. An operation on one part
+ *    of a large page or supersection drops the entries of its other parts too, so an entry
+ *    of one sets the bits of all sixteen parts;
+ *  - everything else goes to Python (ShadowMmu._on_tlb_op), which stays the only authority.
+ *
+ * Loaded with ctypes; no Python API here.
+ */
+#include <stdint.h>
+
+typedef int (*reg_read_fn)(void *uc, int regid, void *value);
+typedef void (*python_fn)(uint64_t address);
+
+#define KINDS 16u
+
+struct hvd_tlbop_filter {
+    uint64_t filtered;               /* operations answered here */
+    uint64_t passed;                 /* operations handed to Python */
+    uint64_t filtered_by_kind[KINDS];
+    uint32_t active;                 /* 0: hand every operation to Python */
+    int32_t cpsr_regid;
+    reg_read_fn reg_read;
+    python_fn python;
+    uint8_t mbs[4096u / 8u];         /* 1 MiB regions with first-level entries */
+    uint8_t pages[(1u << 20) / 8u];  /* 4 KiB pages with second-level entries */
+};
+
+struct hvd_tlbop {                   /* one per hooked instruction: the hook's user data */
+    struct hvd_tlbop_filter *f;
+    uint32_t passes;                 /* bit n set: the condition passes when NZCV = n */
+    int32_t rt_regid;                /* Unicorn's id of the operand register */
+    uint32_t kind;                   /* index into filtered_by_kind */
+    uint32_t by_mva;                 /* the operand is an MVA (TLBIMVA, TLBIMVAA and forms) */
+};
+
+void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop *op)
+{
+    struct hvd_tlbop_filter *f = op->f;
+    uint32_t cpsr = 0, rt = 0, page;
+
+    (void)size;
+    f->reg_read(uc, f->cpsr_regid, &cpsr);
+    if ((cpsr & 0x1Fu) == 0x10u)
+        return;
+    if (!(cpsr & 0x20u) && !((op->passes >> (cpsr >> 28)) & 1u))
+        return;
+    if (f->active && op->by_mva) {
+        f->reg_read(uc, op->rt_regid, &rt);
+        page = rt >> 12;
+        if (!(f->pages[page >> 3] & (1u << (page & 7u))) &&
+            !(f->mbs[page >> 11] & (1u << ((page >> 8) & 7u)))) {
+            f->filtered++;
+            f->filtered_by_kind[op->kind % KINDS]++;
+            return;
+        }
+    }
+    f->passed++;
+    f->python(address);
+}

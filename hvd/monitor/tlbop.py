@@ -1,0 +1,99 @@
+"""The C front half of the tlb policy's TLB-operation hooks (``_tlbop.c``): which operations can
+be answered without Python, and the bitmap of VA pages the shadow has held entries for.
+
+:class:`TlbOpFilter` is created by :class:`hvd.monitor.mmu.ShadowMmu` when the library is built;
+without it every hooked operation goes to Python through the binding's hook, as before.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from typing import Callable
+
+from unicorn import UC_HOOK_CODE
+from unicorn.arm_const import UC_ARM_REG_CPSR
+from unicorn.unicorn_py3.unicorn import uclib
+
+from hvd.native import load_library
+
+from .tlbops import SCOPE_MVA, SCOPE_MVAA, TLB_OP_NAMES
+
+KINDS = 16
+_PYTHON_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
+
+
+class _Filter(ctypes.Structure):
+    _fields_ = [
+        ("filtered", ctypes.c_uint64), ("passed", ctypes.c_uint64),
+        ("filtered_by_kind", ctypes.c_uint64 * KINDS),
+        ("active", ctypes.c_uint32), ("cpsr_regid", ctypes.c_int32),
+        ("reg_read", ctypes.c_void_p), ("python", ctypes.c_void_p),
+        ("mbs", ctypes.c_uint8 * (4096 // 8)),
+        ("pages", ctypes.c_uint8 * ((1 << 20) // 8)),
+    ]
+
+
+class _Op(ctypes.Structure):
+    _fields_ = [("f", ctypes.c_void_p), ("passes", ctypes.c_uint32), ("rt_regid", ctypes.c_int32),
+                ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32)]
+
+
+class TlbOpFilter:
+    """One per shadow monitor (tlb policy). ``python(address)`` is the Python hook body."""
+
+    def __init__(self, lib: ctypes.CDLL, uc, python: Callable[[int], None]) -> None:
+        self._lib = lib
+        self._uch = uc._uch
+        f = self._f = _Filter()
+        f.cpsr_regid = UC_ARM_REG_CPSR
+        f.reg_read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+        self._python_cb = _PYTHON_CFUNC(python)  # kept alive with the hooks
+        f.python = ctypes.cast(self._python_cb, ctypes.c_void_p).value
+        f.active = 1
+        self._fn = ctypes.cast(lib.hvd_tlbop_hook, ctypes.c_void_p)
+        # writable views for ShadowTables.insert to set bits in (faster than ctypes indexing)
+        self.mbs = memoryview(f.mbs).cast("B")
+        self.pages = memoryview(f.pages).cast("B")
+
+    def add_hook(self, address: int, op, rt_regid: int) -> tuple[int, object]:
+        """Hook ``op`` (a HookedOp) at ``address``; returns (hook handle, what must stay alive)."""
+        o = _Op()
+        o.f = ctypes.addressof(self._f)
+        o.passes = op.passes
+        o.rt_regid = rt_regid
+        o.kind = TLB_OP_NAMES.index(op.tlb.name) % KINDS
+        o.by_mva = int(op.tlb.scope in (SCOPE_MVA, SCOPE_MVAA))
+        h = ctypes.c_size_t()
+        err = uclib.uc_hook_add(self._uch, ctypes.byref(h), UC_HOOK_CODE, self._fn,
+                                ctypes.cast(ctypes.pointer(o), ctypes.c_void_p),
+                                ctypes.c_uint64(address), ctypes.c_uint64(address))
+        if err:
+            raise RuntimeError(f"uc_hook_add(UC_HOOK_CODE) failed: {err}")
+        return h.value, o
+
+    def del_hook(self, handle: int) -> None:
+        uclib.uc_hook_del(self._uch, ctypes.c_size_t(handle))
+
+    def clear(self) -> None:
+        """The shadow was emptied: no page holds an entry any more."""
+        ctypes.memset(ctypes.addressof(self._f.mbs), 0, ctypes.sizeof(self._f.mbs))
+        ctypes.memset(ctypes.addressof(self._f.pages), 0, ctypes.sizeof(self._f.pages))
+        self._f.active = 1
+
+    @property
+    def filtered(self) -> int:
+        return self._f.filtered
+
+    def filtered_by_name(self) -> dict[str, int]:
+        by_kind = self._f.filtered_by_kind
+        return {name: by_kind[i % KINDS] for i, name in enumerate(TLB_OP_NAMES) if by_kind[i % KINDS]}
+
+
+def create(uc, python: Callable[[int], None]) -> TlbOpFilter | None:
+    if os.environ.get("HVD_TLBOP_FILTER", "1") == "0":
+        return None
+    lib = load_library("hvd.monitor", "_tlbop")
+    if lib is None:
+        return None
+    return TlbOpFilter(lib, uc, python)
