@@ -310,7 +310,7 @@ class VmTarget:
     def read_memory(self, addr: int, length: int, *, phys: bool = False) -> bytes:
         out = bytearray()
         while length > 0 and addr <= 0xFFFFFFFF:
-            n = min(length, 0x400 - (addr & 0x3FF))   # Unicorn-sized pages: 1 KiB
+            n = min(length, 0x400 - (addr & 0x3FF))   # 1 KiB pieces (within any page)
             pa = self._pa(addr, phys)
             if pa is None:
                 break

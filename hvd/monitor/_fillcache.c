@@ -47,7 +47,7 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define PAGE_MASK (~((1u << PAGE_SHIFT) - 1u))
 
 #define PAGES 8192u    /* VA pages (sets) */
-#define WAYS 8u        /* answers per (page, kind, level) set: for pages 8 MiB apart, and for
+#define WAYS 8u        /* answers per (page, kind, level) set: for pages that share a set, and for
                           address spaces sharing a VA */
 #define S_CTX 2        /* the state word a global answer does not depend on */
 #define UNPRIV 65536u  /* PCs (kernel code has tens of thousands that make data accesses) */
@@ -99,10 +99,14 @@ struct hvd_fill {
     struct slot slots[PAGES * 6 * WAYS];
 };
 
-/* first slot of the WAYS slots for (va, kind, level) */
+/* first slot of the WAYS slots for (va, kind, level). The VA bits above the index are folded
+   in: without them, pages 32 MiB apart share a set (a guest's code and data at 0x80000000 and
+   its user pages at 0x20000000 or 0x00000000), and eight address spaces sharing a VA then
+   overflow the set's eight ways. */
 static inline uint32_t set_index(uint32_t va, uint32_t kind, uint32_t pl)
 {
-    return ((((va >> PAGE_SHIFT) & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
+    uint32_t page = (va >> PAGE_SHIFT) ^ (va >> (PAGE_SHIFT + 13));
+    return (((page & (PAGES - 1)) * 6) + (kind << 1) + pl) * WAYS;
 }
 
 static inline bool same_state(const struct hvd_fill *f, const struct slot *s, const uint32_t *b)
@@ -185,7 +189,7 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
         return;
     set = &f->slots[set_index(f->last_va, f->last_kind, pl)];
     /* the slot of this address space if it has one, else a free one (never used, flushed, or
-       of a dropped ASID), else one in rotation: pages whose VAs share the set (every 8 MiB)
+       of a dropped ASID), else one in rotation: pages whose VAs share the set (see set_index)
        and address spaces that share a VA (every process's stack) both keep their answers */
     for (w = 0; w < WAYS && !s; w++)
         if (set[w].gen == f->gen && set[w].va == f->last_va && same_state(f, &set[w], f->last_state))

@@ -176,7 +176,7 @@ CODE_WRITE_LIMIT = 8
 #: physical pages remembered as writable in Unicorn's TLB before the record is reset
 WRITABLE_LIMIT = 1 << 16
 _UC_CTL_TLB_FLUSH = 11 | (1 << 30)  # UC_CTL_WRITE(UC_CTL_TLB_FLUSH, 0)
-# TLBIMVA: QEMU flushes the 1 KiB page (value & TARGET_PAGE_MASK) for every ASID; TLBIMVAA
+# TLBIMVA: QEMU flushes the Unicorn page (value & TARGET_PAGE_MASK) for every ASID; TLBIMVAA
 # is a Multiprocessing Extensions operation that the Cortex-A8 model does not have.
 _TLBIMVA = (8, 7, 0, 1)
 
@@ -215,11 +215,11 @@ class BaseMmu:
                 fast.flush_asid(asid)
 
     def flush_unicorn_pages(self, pages, asid: int | None = None) -> None:
-        """Drop Unicorn's entries and the fill cache's answers for these 1 KiB VA pages: all of
-        the cache's, or with ``asid`` (a TLBIMVA) only the global ones and that ASID's, so other
-        address spaces at the same VAs keep theirs (after a fork every process has its stack
-        and data there). Every change that can alter an answer of the fill hook goes through
-        here or flush_unicorn_tlb."""
+        """Drop Unicorn's entries and the fill cache's answers for these VA pages (any address
+        in a Unicorn page stands for the page): all of the cache's, or with ``asid`` (a TLBIMVA)
+        only the global ones and that ASID's, so other address spaces at the same VAs keep
+        theirs (after a fork every process has its stack and data there). Every change that can
+        alter an answer of the fill hook goes through here or flush_unicorn_tlb."""
         cp = self.vcpu.cp15
         fast = self._fast
         for p in {p & UC_PAGE_MASK: None for p in pages}:
@@ -363,7 +363,7 @@ class ShadowMmu(BaseMmu):
         self._code_pages: dict[int, set[int]] = {}  # pa 4K page -> VA 4K pages scanned there
         self._hooks: dict[int, tuple[int, object]] = {}  # va -> (uc hook handle, op info)
         self._hook_keep: dict[int, object] = {}  # va -> the C hook's user data (kept alive)
-        # pa 4K page -> VA 1K pages that were given write permission (to re-protect aliases)
+        # pa 4K page -> VA pages that were given write permission (to re-protect aliases)
         self._writable: dict[int, set[int]] = {}
         self._traps: list[tuple[int, bytes, int]] = []
         self._stepping = False
