@@ -10,6 +10,7 @@ entry for (a large page's and a supersection's other parts included), and the ho
 from __future__ import annotations
 
 import ctypes
+import random
 from types import SimpleNamespace
 
 import pytest
@@ -39,12 +40,18 @@ def _bit(view, n: int) -> bool:
     return bool(view[n >> 3] & (1 << (n & 7)))
 
 
-def test_marks_cover_every_page_an_operation_could_drop():
+def _marked_shadow() -> tuple[TlbOpFilter, FakeRam, Regs, ShadowTables]:
+    """A shadow keeping the C hook's bitmap, over setup_pages' tables (non-global)."""
     f = _filter([])
     ram, rg = FakeRam(), Regs(ttbr0=L1, ttbr1=L1K)
     sh = ShadowTables()
     sh.marks = f
     setup_pages(ram, ng=1)
+    return f, ram, rg, sh
+
+
+def test_marks_cover_every_page_an_operation_could_drop():
+    f, ram, rg, sh = _marked_shadow()
     rg.contextidr = 5
     for va in (0x0010_3000, 0x0012_5000, 0x0020_0000, 0x0130_0000):
         fill(sh, ram, rg, va)
@@ -71,13 +78,7 @@ def test_marks_cover_every_page_an_operation_could_drop():
 
 
 def test_marks_follow_the_shadow_through_random_work():
-    import random
-
-    f = _filter([])
-    ram, rg = FakeRam(), Regs(ttbr0=L1, ttbr1=L1K)
-    sh = ShadowTables()
-    sh.marks = f
-    setup_pages(ram, ng=1)
+    f, ram, rg, sh = _marked_shadow()
     rnd = random.Random(7)
     vas = [0x0010_0000 + 0x1000 * i for i in range(16)] + [0x0012_0000 + 0x1000 * i for i in range(16)]
     vas += [0x0020_0000, 0x0100_0000 + 0x10_0000 * 3, 0x0130_0000]
