@@ -90,8 +90,7 @@ class VirtualClock:
         now = self.now_ns()
         if guest_ns > now:
             self._offset += guest_ns - now
-            if self._time_observers:
-                self._time_base_changed()
+            self._time_base_changed()
 
     def freeze(self) -> None:
         """Stop guest time (VM paused)."""

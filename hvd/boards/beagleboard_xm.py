@@ -42,7 +42,6 @@ DEFAULT_RAM_SIZE = 512 << 20
 MAX_RAM_SIZE = 1 << 30
 SRAM_BASE = 0x4020_0000
 SRAM_SIZE = 64 << 10
-UNTIL_PAGE = 0xFFFF_F000  # the vCPU's emu_start 'until' page: never a guest address
 
 WINDOWS = [
     ("l4-core", 0x4800_0000, 0x0100_0000),

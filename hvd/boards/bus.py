@@ -66,7 +66,7 @@ class Bus:
         self.mmio_reads = 0
         self.mmio_writes = 0
         #: devices whose reads are (partly) answered in C: see :meth:`map_into`
-        self._fast: list[tuple[Device, FastMmio, object, object]] = []
+        self._fast: list[tuple[FastMmio, object, object]] = []  # with the ctypes callbacks
         # Replay guard. Unicorn checks for a stop request after every load/store and, when it
         # finds one, leaves with PC still at that instruction: the instruction runs again on
         # resume. For RAM that is harmless; for a device register it would read or write twice
@@ -180,12 +180,12 @@ class Bus:
         err = uclib.uc_mmio_map(uc._uch, base, dev.size, fm.read_fn, fm.user_data, write_cb, 0)
         if err:
             raise RuntimeError(f"uc_mmio_map({dev.name}) failed: {err}")
-        self._fast.append((dev, fm, read_cb, write_cb))
+        self._fast.append((fm, read_cb, write_cb))
 
     @property
     def fast_mmio_reads(self) -> int:
         """Device reads answered in C (not counted in :attr:`mmio_reads`)."""
-        return sum(fm.reads() for _d, fm, _r, _w in self._fast)
+        return sum(fm.reads() for fm, _r, _w in self._fast)
 
     def _find(self, w: MmioWindow, pa: int) -> Device | None:
         entries = w.pages.get(pa >> PAGE_SHIFT)

@@ -9,7 +9,11 @@ from __future__ import annotations
 import ctypes
 
 from unicorn import Uc
-from unicorn.arm_const import UC_ARM_REG_CP_REG
+from unicorn.arm_const import (
+    UC_ARM_REG_CP_REG, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2,
+    UC_ARM_REG_R3, UC_ARM_REG_R4, UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8,
+    UC_ARM_REG_R9, UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12, UC_ARM_REG_SP,
+)
 from unicorn.unicorn_py3.arch.arm import UcRegCP
 from unicorn.unicorn_py3.unicorn import uclib
 
@@ -83,6 +87,13 @@ _reg_write = ctypes.CDLL(uclib._name).uc_reg_write
 _reg_write.argtypes = [ctypes.c_void_p, ctypes.c_int, ctypes.c_void_p]
 
 
+#: Unicorn's register id of R0..R15, by register number (as instructions encode Rn, Rt, Rd)
+CORE_REG_IDS = (UC_ARM_REG_R0, UC_ARM_REG_R1, UC_ARM_REG_R2, UC_ARM_REG_R3, UC_ARM_REG_R4,
+                UC_ARM_REG_R5, UC_ARM_REG_R6, UC_ARM_REG_R7, UC_ARM_REG_R8, UC_ARM_REG_R9,
+                UC_ARM_REG_R10, UC_ARM_REG_R11, UC_ARM_REG_R12, UC_ARM_REG_SP, UC_ARM_REG_LR,
+                UC_ARM_REG_PC)
+
+
 class CoreRegs:
     """Reads and writes the 32-bit core registers (R0-R15, CPSR, SPSR) with one preallocated
     value. The binding's ``reg_read`` picks a value type per call and costs ~3.7 us; this costs
@@ -97,9 +108,12 @@ class CoreRegs:
         self._ref = ctypes.byref(self._val)
 
     def read(self, regid: int) -> int:
-        self._val.value = 0
         _reg_read(self._uch, regid, self._ref)
         return self._val.value & 0xFFFFFFFF
+
+    def read_r(self, n: int) -> int:
+        """R<n> (0-15) by register number."""
+        return self.read(CORE_REG_IDS[n])
 
     def write(self, regid: int, value: int) -> None:
         self._val.value = value & 0xFFFFFFFF

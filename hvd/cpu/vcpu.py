@@ -53,7 +53,7 @@ from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 from .blockhook import BlockHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
-from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, CoreRegs, Cp15
+from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, CORE_REG_IDS, CoreRegs, Cp15
 from .exceptions import AbortInfo, Exc, enter_exception, lr_for
 from .semihosting import SVC_ARM, SVC_THUMB, SemihostExit, Semihosting
 
@@ -92,9 +92,6 @@ _CS_TO_UC[csarm.ARM_REG_SB] = UC_ARM_REG_R0 + 9 if hasattr(csarm, "ARM_REG_SB") 
 _CS_TO_UC[getattr(csarm, "ARM_REG_FP", csarm.ARM_REG_R11)] = UC_ARM_REG_R0 + 11
 _CS_TO_UC[getattr(csarm, "ARM_REG_IP", csarm.ARM_REG_R12)] = UC_ARM_REG_R0 + 12
 _CS_TO_UC[getattr(csarm, "ARM_REG_SL", csarm.ARM_REG_R10)] = UC_ARM_REG_R0 + 10
-
-
-_RN_REGS = {13: UC_ARM_REG_SP, 14: UC_ARM_REG_LR}
 
 
 @dataclass
@@ -769,18 +766,16 @@ class VCpu:
                 rt2, size = rt + 1, 8
         if 15 in (rn, rt, rd, rt2):
             return
-        addr = (self.regs.read(UC_ARM_REG_R0 + rn) if rn < 13 else self.regs.read(_RN_REGS[rn])) + addr_off
-        value = self.regs.read(UC_ARM_REG_R0 + rt) if rt < 13 else self.regs.read(_RN_REGS[rt])
+        regs = self.regs
+        addr = regs.read_r(rn) + addr_off
+        value = regs.read_r(rt)
         if rt2 >= 0:
-            value |= (self.regs.read(UC_ARM_REG_R0 + rt2) if rt2 < 13 else self.regs.read(_RN_REGS[rt2])) << 32
+            value |= regs.read_r(rt2) << 32
         mem = self.read_virt(addr & 0xFFFFFFFF, size)
         if mem is None or int.from_bytes(mem, "little") != value & ((1 << (8 * size)) - 1):
             return
-        if rd < 13:
-            self.regs.write(UC_ARM_REG_R0 + rd, 0)
-        else:
-            self.regs.write(_RN_REGS[rd], 0)
-        self.regs.write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
+        regs.write(CORE_REG_IDS[rd], 0)
+        regs.write(UC_ARM_REG_PC, (pc + length) | (1 if thumb else 0))
         self.strex_completed += 1
 
     def step_current_instruction(self, store: bool = False) -> None:

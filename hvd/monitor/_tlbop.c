@@ -33,8 +33,8 @@ struct hvd_tlbop_filter {
     uint64_t filtered;               /* operations answered here */
     uint64_t passed;                 /* operations handed to Python */
     uint64_t filtered_by_kind[KINDS];
-    uint32_t active;                 /* 0: hand every operation to Python */
     int32_t cpsr_regid;
+    uint32_t pad;
     reg_read_fn reg_read;
     python_fn python;
     uint8_t mbs[4096u / 8u];         /* 1 MiB regions with first-level entries */
@@ -60,7 +60,7 @@ void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop 
         return;
     if (!(cpsr & 0x20u) && !((op->passes >> (cpsr >> 28)) & 1u))
         return;
-    if (f->active && op->by_mva) {
+    if (op->by_mva) {
         f->reg_read(uc, op->rt_regid, &rt);
         page = rt >> 12;
         if (!(f->pages[page >> 3] & (1u << (page & 7u))) &&

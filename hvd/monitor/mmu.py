@@ -32,11 +32,13 @@ import os
 import struct
 
 from unicorn import UC_HOOK_CODE, UC_HOOK_TLB_FILL, UC_PROT_EXEC, UC_PROT_READ, UC_TLB_CPU, UC_TLB_VIRTUAL
-from unicorn.arm_const import UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_SP
+from unicorn.arm_const import UC_ARM_REG_CPSR, UC_ARM_REG_PC
 from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.boards.bus import Bus
-from hvd.cpu.arm import CPSR_M, CPSR_T, MODE_USR, SCTLR_A, SCTLR_M, UC_PAGE_MASK, UC_PAGE_SIZE
+from hvd.cpu.arm import (
+    CORE_REG_IDS, CPSR_M, CPSR_T, MODE_USR, SCTLR_A, SCTLR_M, UC_PAGE_MASK, UC_PAGE_SIZE,
+)
 from hvd.cpu.exceptions import AbortInfo, Exc
 
 from .shadow import WP, ShadowTables
@@ -222,7 +224,7 @@ class BaseMmu:
         alter an answer of the fill hook goes through here or flush_unicorn_tlb."""
         cp = self.vcpu.cp15
         fast = self._fast
-        for p in {p & UC_PAGE_MASK: None for p in pages}:
+        for p in pages:
             cp.write(_TLBIMVA, p)
             if fast is None:
                 continue
@@ -362,7 +364,6 @@ class ShadowMmu(BaseMmu):
         self._scanned: set[tuple[int, int]] = set()
         self._code_pages: dict[int, set[int]] = {}  # pa 4K page -> VA 4K pages scanned there
         self._hooks: dict[int, tuple[int, object]] = {}  # va -> (uc hook handle, op info)
-        self._hook_keep: dict[int, object] = {}  # va -> the C hook's user data (kept alive)
         # pa 4K page -> VA pages that were given write permission (to re-protect aliases)
         self._writable: dict[int, set[int]] = {}
         self._traps: list[tuple[int, bytes, int]] = []
@@ -406,11 +407,8 @@ class ShadowMmu(BaseMmu):
         self._cacheable = True
         try:
             ok = self._fill(None, vaddr, access, e, None)
-        except BaseException as exc:  # a monitor bug: stop this VM, never the process
-            uc = self.vcpu.uc
-            if uc._hook_exception is None:
-                uc._hook_exception = exc
-            uc.emu_stop()
+        except BaseException as exc:
+            self._hook_failed(exc)
             return False
         if ok:
             _memmove(entry_ptr, _PACK_ENTRY(e.paddr, e.perms), 12)
@@ -435,7 +433,6 @@ class ShadowMmu(BaseMmu):
         for va, (h, _op) in list(self._hooks.items()):
             self._del_hook(h)
         self._hooks.clear()
-        self._hook_keep.clear()
         self._scanned.clear()
         self._code_pages.clear()
         self._writable.clear()
@@ -773,7 +770,6 @@ class ShadowMmu(BaseMmu):
         """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
         for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000 and which(v)]:
             h, _ = self._hooks.pop(va)
-            self._hook_keep.pop(va, None)
             self._del_hook(h)
             self.stats.hooks -= 1
 
@@ -787,8 +783,7 @@ class ShadowMmu(BaseMmu):
         if op.addr in self._hooks:
             return
         if self._tlbf is not None:
-            regid = UC_ARM_REG_R0 + op.rt if op.rt < 13 else _RT_REG[op.rt]
-            h, self._hook_keep[op.addr] = self._tlbf.add_hook(op.addr, op, regid)
+            h = self._tlbf.add_hook(op.addr, op, CORE_REG_IDS[op.rt])
         else:
             h = self.vcpu.uc.hook_add(UC_HOOK_CODE, self._on_tlb_op, op, op.addr, op.addr)
         self._hooks[op.addr] = (h, op)
@@ -800,32 +795,30 @@ class ShadowMmu(BaseMmu):
             hooked = self._hooks.get(address)
             if hooked is not None:
                 self._on_tlb_op(self.vcpu.uc, address, 0, hooked[1])
-        except BaseException as exc:  # a monitor bug: stop this VM, never the process
-            uc = self.vcpu.uc
-            if uc._hook_exception is None:
-                uc._hook_exception = exc
-            uc.emu_stop()
+        except BaseException as exc:
+            self._hook_failed(exc)
+
+    def _hook_failed(self, exc: BaseException) -> None:
+        """A raw callback of ours raised (a monitor bug): stop this VM, never the process. The
+        vCPU reports ``uc._hook_exception`` as an internal error, as for the binding's hooks."""
+        uc = self.vcpu.uc
+        if uc._hook_exception is None:
+            uc._hook_exception = exc
+        uc.emu_stop()
 
     def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
         """Just before the guest executes a TLB maintenance operation."""
-        cpsr, _s, _t0, _t1, _tc, dacr, ctx = self.state.read()
+        cpsr = self.state.read()[0]
         if (cpsr & 0x1F) == 0x10:
             return  # user mode: the instruction is UNDEFINED there
         if not op.passes >> (cpsr >> 28) & 1 and not cpsr & 0x20:
             return  # an ARM instruction whose condition fails does nothing
         # the hook is by VA: make sure the instruction is still the one found. It is being
         # executed, so its page is normally in the shadow (a dict lookup, not a walk)
-        raw = None
-        if (address & ~UC_PAGE_MASK) + op.size <= UC_PAGE_SIZE:
-            hit = self.shadow.lookup(address, ctx & 0xFF, 1, dacr | 0x55555555)
-            if hit is not None:
-                raw = self.bus.read_phys(hit[0] + (address & ~UC_PAGE_MASK), op.size)
-        if raw is None:
-            raw = self.vcpu.read_virt(address, op.size)
+        raw = self.vcpu.read_code(address, op.size)
         if raw is None or raw != op.raw:
             return
-        regs = self.vcpu.regs
-        value = regs.read(UC_ARM_REG_R0 + op.rt) if op.rt < 13 else regs.read(_RT_REG[op.rt])
+        value = self.vcpu.regs.read_r(op.rt)
         res = self.shadow.apply_tlb_op(op.tlb, value)
         scope = op.tlb.scope
         if scope == SCOPE_ASID:
@@ -834,11 +827,6 @@ class ShadowMmu(BaseMmu):
             self.flush_unicorn_tlb()
         elif res:
             self.flush_unicorn_pages(res, asid=value & 0xFF if scope == SCOPE_MVA else None)
-
-
-from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_PC as _PC  # noqa: E402
-
-_RT_REG = {13: UC_ARM_REG_SP, 14: UC_ARM_REG_LR, 15: _PC}
 
 
 class NativeMmu(BaseMmu):

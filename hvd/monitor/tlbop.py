@@ -27,7 +27,7 @@ class _Filter(ctypes.Structure):
     _fields_ = [
         ("filtered", ctypes.c_uint64), ("passed", ctypes.c_uint64),
         ("filtered_by_kind", ctypes.c_uint64 * KINDS),
-        ("active", ctypes.c_uint32), ("cpsr_regid", ctypes.c_int32),
+        ("cpsr_regid", ctypes.c_int32), ("pad", ctypes.c_uint32),
         ("reg_read", ctypes.c_void_p), ("python", ctypes.c_void_p),
         ("mbs", ctypes.c_uint8 * (4096 // 8)),
         ("pages", ctypes.c_uint8 * ((1 << 20) // 8)),
@@ -50,14 +50,14 @@ class TlbOpFilter:
         f.reg_read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
         self._python_cb = _PYTHON_CFUNC(python)  # kept alive with the hooks
         f.python = ctypes.cast(self._python_cb, ctypes.c_void_p).value
-        f.active = 1
         self._fn = ctypes.cast(lib.hvd_tlbop_hook, ctypes.c_void_p)
+        self._ops: dict[int, _Op] = {}  # hook handle -> its user data (kept alive with the hook)
         # writable views for ShadowTables.insert to set bits in (faster than ctypes indexing)
         self.mbs = memoryview(f.mbs).cast("B")
         self.pages = memoryview(f.pages).cast("B")
 
-    def add_hook(self, address: int, op, rt_regid: int) -> tuple[int, object]:
-        """Hook ``op`` (a HookedOp) at ``address``; returns (hook handle, what must stay alive)."""
+    def add_hook(self, address: int, op, rt_regid: int) -> int:
+        """Hook ``op`` (a HookedOp) at ``address``; returns the hook's handle."""
         o = _Op()
         o.f = ctypes.addressof(self._f)
         o.passes = op.passes
@@ -70,16 +70,17 @@ class TlbOpFilter:
                                 ctypes.c_uint64(address), ctypes.c_uint64(address))
         if err:
             raise RuntimeError(f"uc_hook_add(UC_HOOK_CODE) failed: {err}")
-        return h.value, o
+        self._ops[h.value] = o
+        return h.value
 
     def del_hook(self, handle: int) -> None:
         uclib.uc_hook_del(self._uch, ctypes.c_size_t(handle))
+        self._ops.pop(handle, None)
 
     def clear(self) -> None:
         """The shadow was emptied: no page holds an entry any more."""
         ctypes.memset(ctypes.addressof(self._f.mbs), 0, ctypes.sizeof(self._f.mbs))
         ctypes.memset(ctypes.addressof(self._f.pages), 0, ctypes.sizeof(self._f.pages))
-        self._f.active = 1
 
     @property
     def filtered(self) -> int:
