@@ -7,8 +7,9 @@
  * 0x80d with WnR, DFAR), in both orders so that an entry filled for one
  * privilege level is never used with its permissions by the other (the
  * paper's section 3.3).  LDRT/STRT from SVC mode are checked as User
- * accesses.  XN sections and pages, PL1-only code run from User mode, and a
- * jump to an unmapped address give prefetch aborts with IFSR/IFAR.
+ * accesses, also when an LDR that already ran is rewritten into an LDRT at
+ * the same address.  XN sections and pages, PL1-only code run from User mode,
+ * and a jump to an unmapped address give prefetch aborts with IFSR/IFAR.
  */
 #include "guest.h"
 
@@ -19,8 +20,27 @@
 #define V_PRO	0x30500000	/* AP 101: PL1 ro, PL0 none */
 #define V_XS	0x30600000	/* code section, XN */
 #define V_XP	0x30700000	/* code pages through L2TAB(0) */
+#define CODE	TPAGE(50)	/* run-time code */
 #define SECT(pa, ap)	((pa) | L1_SECT | L1_SECT_AP(ap) | L1_SECT_C | L1_SECT_B)
 #define PAGE(pa, ap)	((pa) | L2_SMALL | L2_AP(ap) | 0xc)
+
+/* PROBE_CALL desc, code, va, fault, value: call the template at `code` with
+ * r5 = va (probe P_EXEC); it must fault with `fault` at va (DABT_F(..)), or
+ * return `value` when fault is 0. */
+.macro PROBE_CALL desc:req, code:req, va:req, fault:req, value:req
+	push	{r0-r3, ip, lr}
+	MOV32	r0, \code
+	MOV32	r1, \va
+	MOV32	r2, P_EXEC
+	bl	probe
+	CHECK	"\desc fault", r1, \fault
+	.if \fault
+	CHECK	"\desc far", r2, \va
+	.else
+	CHECK	"\desc value", r0, \value
+	.endif
+	pop	{r0-r3, ip, lr}
+.endm
 
 	.text
 	.arm
@@ -68,6 +88,17 @@ main:
 	PROBE	"svc strt full", (V_FULL + 0x204), P_STRT, 0x05050505
 	PROBE	"svc read after strt", (V_FULL + 0x204), P_READ, 0x05050505
 
+	NOTE	"an LDR rewritten into an LDRT where it already ran"
+	INSTALL	CODE, t_ldr, t_ldr_end
+	CALL3	tlbimva, V_PRIV		/* the LDR's access fills again */
+	PROBE_CALL "svc ldr at code", CODE, (V_PRIV + 0x100), 0, 0x01010101
+	INSTALL	CODE, t_ldrt, t_ldrt_end
+	CALL3	tlbimva, V_PRIV
+	PROBE_CALL "svc ldrt at code", CODE, (V_PRIV + 0x100), DABT_F(FS_PERM_SECT), 0x0
+	PROBE_CALL "svc ldrt at code again", CODE, (V_PRIV + 0x100), DABT_F(FS_PERM_SECT), 0x0
+	INSTALL	CODE, t_ldr, t_ldr_end
+	PROBE_CALL "svc ldr at code again", CODE, (V_PRIV + 0x100), 0, 0x01010101
+
 	NOTE	"page-level permissions"
 	CALL3	memzero, L2TAB(0), 0x400
 	CALL3	set_l1, L1_A, V_XP, (L2TAB(0) | L1_TABLE | L1_DOM(0))
@@ -110,3 +141,16 @@ main:
 	bl	mmu_off
 	pop	{r4-r11, lr}
 	b	finish
+
+/* Templates: copied to CODE and run there (probe P_EXEC: r5 = the address). */
+	.section .rodata.templates, "a"
+	.balign 4
+	.arm
+t_ldr:
+	ldr	r0, [r5]
+	bx	lr
+t_ldr_end:
+t_ldrt:
+	ldrt	r0, [r5]
+	bx	lr
+t_ldrt_end:

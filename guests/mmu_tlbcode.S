@@ -8,21 +8,21 @@
  * the address in various registers, conditional ones that execute, and the
  * instruction-side and data-side forms (ITLB*, DTLB*: data reads after
  * DTLBIMVA/DTLBIASID/DTLBIALL, instruction fetches after ITLBIMVA/
- * ITLBIASID/ITLBIALL).  Each remaps a page that was in use, so a missed
- * operation leaves the old mapping visible.
+ * ITLBIASID/ITLBIALL), and an operation written into a code page through
+ * a small-page alias that was writable (and written) before the page first
+ * ran.  Each remaps a page that was in use, so a missed operation leaves
+ * the old mapping visible.
  */
 #include "guest.h"
 
 #define VP	0x30000000	/* data page, L2TAB(0) */
 #define VX	0x30010000	/* code page, L2TAB(0) */
 #define CODE	TPAGE(40)	/* run-time code */
+#define CODE2	TPAGE(41)	/* run-time code, also written through VW */
+#define VW	0x30020000	/* small-page alias of CODE2, L2TAB(0) */
 #define PAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | 0xc)
 #define NGPAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | L2_NG | 0xc)
 
-/* copy_code(dst, template label, template end label) + I-cache sync */
-.macro INSTALL dst, from, to
-	CALL3	copy_code, \dst, \from, (\to - \from)
-.endm
 
 /* remap VP to TPAGE(n) (DSB only: the TLB operation under test follows) */
 .macro REMAP n
@@ -79,6 +79,19 @@ main:
 	REMAP	5
 	blx	thumb_tlbimva_r2
 	PROBE	"after thumb tlbimva in the image", VP, P_READ, 0xa5000005
+
+	NOTE	"code written through a small-page alias before and after it ran"
+	CALL3	set_l2, L2TAB(0), VW, PAGE(CODE2)
+	CALL3	tlbimva, VW
+	INSTALL	VW, t_nop, t_nop_end	/* VW holds write permission now */
+	MOV32	r3, CODE2
+	blx	r3			/* CODE2 runs: a code page */
+	INSTALL	VW, t_arm, t_arm_end	/* its TLB operation is new */
+	REMAP	11
+	MOV32	r7, VP
+	MOV32	r3, CODE2
+	blx	r3
+	PROBE	"after alias-written tlbimva", VP, P_READ, 0xa500000b
 
 	NOTE	"conditional TLB operations"
 	REMAP	6
@@ -150,21 +163,6 @@ main:
 	bl	mmu_off
 	pop	{r4-r11, lr}
 	b	finish
-
-/* copy_code(r0 = dst, r1 = src, r2 = bytes): copy, then make it visible to
- * instruction fetch: DSB, ICIALLU, BPIALL, DSB, ISB. */
-copy_code:
-1:	ldr	r3, [r1], #4
-	str	r3, [r0], #4
-	subs	r2, r2, #4
-	bgt	1b
-	dsb
-	mov	r0, #0
-	mcr	p15, 0, r0, c7, c5, 0
-	mcr	p15, 0, r0, c7, c5, 6
-	dsb
-	isb
-	bx	lr
 
 	.thumb
 	.type thumb_tlbimva_r2, %function

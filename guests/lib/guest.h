@@ -345,6 +345,12 @@
 	pop	{r0-r3, ip, lr}
 .endm
 
+/* INSTALL dst, from, to: copy the code between labels `from` and `to` to dst
+ * and make it visible to instruction fetch (copy_code). */
+.macro INSTALL dst:req, from:req, to:req
+	CALL3	copy_code, \dst, \from, (\to - \from)
+.endm
+
 /* Call fn(r0 = a0, r1 = a1, r2 = a2) preserving r0-r3, ip, lr. */
 .macro CALL3 fn:req, a0=0, a1=0, a2=0
 	push	{r0-r3, ip, lr}

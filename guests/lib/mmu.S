@@ -323,6 +323,24 @@ probe_user_stub:
 	bl	probe_op
 	svc	#0
 
+/* copy_code(r0 = dst, r1 = src, r2 = bytes): copy code (word multiple), then
+ * make it visible to instruction fetch: DSB, ICIALLU, BPIALL, DSB, ISB. */
+	.global copy_code
+	.type copy_code, %function
+copy_code:
+1:	ldr	r3, [r1], #4
+	str	r3, [r0], #4
+	subs	r2, r2, #4
+	bgt	1b
+	dsb
+	mov	r0, #0
+	mcr	p15, 0, r0, c7, c5, 0
+	mcr	p15, 0, r0, c7, c5, 6
+	dsb
+	isb
+	bx	lr
+	.size copy_code, . - copy_code
+
 /* exec_stub(r0 = PA, r1 = 16-bit value): write "movw r0, #value; bx lr" at PA
  * and make it visible to instruction fetch (DSB, ICIALLU, BPIALL, DSB, ISB). */
 	.global exec_stub

@@ -14,10 +14,12 @@
  *  - a by-MVA operation whose page the shadow has never held an entry for, since it was last
  *    cleared, cannot drop anything: the shadow keeps a bitmap of the 4 KiB VA pages it held
  *    second-level entries for and of the 1 MiB regions it held first-level entries for (any
- *    ASID), here; the guest's instruction itself then flushes the page from Unicorn's TLB, and
- *    the C fill cache holds answers only for pages the shadow held. An operation on one part
- *    of a large page or supersection drops the entries of its other parts too, so an entry
- *    of one sets the bits of all sixteen parts;
+ *    ASID), here; the guest's instruction itself then flushes the page from Unicorn's TLB.
+ *    The C fill cache's walker keeps small pages it walked itself (not in the shadow): their
+ *    answers for the page are dropped here, for the operation's ASID and the global ones (or
+ *    all, for TLBIMVAA), as ShadowMmu.flush_unicorn_pages does. An operation on one part of
+ *    a large page or supersection drops the entries of its other parts too, so an entry of
+ *    one sets the bits of all sixteen parts (the walker keeps neither);
  *  - everything else goes to Python (ShadowMmu._on_tlb_op), which stays the only authority.
  *
  * Loaded with ctypes; no Python API here.
@@ -26,6 +28,8 @@
 
 typedef int (*reg_read_fn)(void *uc, int regid, void *value);
 typedef void (*python_fn)(uint64_t address);
+typedef void (*fill_page_asid_fn)(void *fill, uint32_t va, uint32_t asid);
+typedef void (*fill_page_fn)(void *fill, uint32_t va);
 
 #define KINDS 16u
 
@@ -37,6 +41,9 @@ struct hvd_tlbop_filter {
     uint32_t pad;
     reg_read_fn reg_read;
     python_fn python;
+    void *fill;                      /* the C fill cache, or 0 */
+    fill_page_asid_fn fill_page_asid; /* hvd_fill_flush_page_asid */
+    fill_page_fn fill_page;          /* hvd_fill_flush_page */
     uint8_t mbs[4096u / 8u];         /* 1 MiB regions with first-level entries */
     uint8_t pages[(1u << 20) / 8u];  /* 4 KiB pages with second-level entries */
 };
@@ -47,6 +54,7 @@ struct hvd_tlbop {                   /* one per hooked instruction: the hook's u
     int32_t rt_regid;                /* Unicorn's id of the operand register */
     uint32_t kind;                   /* index into filtered_by_kind */
     uint32_t by_mva;                 /* the operand is an MVA (TLBIMVA, TLBIMVAA and forms) */
+    uint32_t all_asids;              /* TLBIMVAA and forms: every ASID's entries */
 };
 
 void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop *op)
@@ -67,6 +75,12 @@ void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop 
             !(f->mbs[page >> 11] & (1u << ((page >> 8) & 7u)))) {
             f->filtered++;
             f->filtered_by_kind[op->kind % KINDS]++;
+            if (f->fill) {
+                if (op->all_asids)
+                    f->fill_page(f->fill, rt);
+                else
+                    f->fill_page_asid(f->fill, rt, rt & 0xFFu);
+            }
             return;
         }
     }

@@ -1,8 +1,10 @@
 """The fill cache (``_fillcache.c``): answers Unicorn's TLB misses from the answers the Python
-monitor gave before, under the same CPU state, and hands everything else to the Python hook.
+monitor gave before, under the same CPU state; on a miss it walks the guest's tables itself when
+the answer is a small page in guest DDR; it hands everything else to the Python hook.
 
 See the C file for the rules that keep it exact. Built by ``setup.py``; without it, or with
-``HVD_FILL_CACHE=0``, every fill goes to Python (:func:`create` returns None).
+``HVD_FILL_CACHE=0``, every fill goes to Python (:func:`create` returns None). ``HVD_C_WALK=0``
+keeps the cache but leaves every miss to Python.
 """
 
 from __future__ import annotations
@@ -21,6 +23,8 @@ PAGES = 8192  # must match _fillcache.c
 WAYS = 8
 UNPRIV = 65536
 NSTATE = 3
+NWALK = 5
+WR_MANY = 2  # FillCache.take_writable(): W was given at more than one VA
 
 
 class _Slot(ctypes.Structure):
@@ -33,6 +37,12 @@ class _Unpriv(ctypes.Structure):
     _fields_ = [("gen", ctypes.c_uint32), ("pc", ctypes.c_uint32), ("flag", ctypes.c_uint32)]
 
 
+class Ram(ctypes.Structure):
+    """Guest DDR as the C walker reads it (``struct hvd_ram``)."""
+
+    _fields_ = [("host", ctypes.c_void_p), ("base", ctypes.c_uint32), ("pages", ctypes.c_uint32)]
+
+
 class _Fill(ctypes.Structure):
     _fields_ = [
         ("hits", ctypes.c_uint64), ("misses", ctypes.c_uint64),
@@ -43,6 +53,10 @@ class _Fill(ctypes.Structure):
         ("v", ctypes.c_void_p * (2 + NSTATE)),
         ("last_valid", ctypes.c_uint32), ("last_va", ctypes.c_uint32),
         ("last_kind", ctypes.c_uint32), ("last_state", ctypes.c_uint32 * NSTATE),
+        ("walks", ctypes.c_uint64), ("walk_on", ctypes.c_uint32), ("wnregs", ctypes.c_int32),
+        ("ram", Ram), ("code", ctypes.c_void_p), ("wr", ctypes.c_void_p),
+        ("wids", ctypes.c_void_p), ("wvals", ctypes.c_void_p),
+        ("wv", ctypes.c_void_p * NWALK),
         ("pcs", _Unpriv * UNPRIV),
         ("asid_gen", ctypes.c_uint32 * 256),
         ("slots", _Slot * (PAGES * 6 * WAYS)),
@@ -50,9 +64,11 @@ class _Fill(ctypes.Structure):
 
 
 class FillCache:
-    """One per shadow monitor; registers the C fill hook in place of the Python one."""
+    """One per shadow monitor; registers the C fill hook in place of the Python one. ``ram`` is
+    the guest's DDR (a :class:`hvd.boards.bus.RamRegion`, mapped): the walker reads the tables
+    from it."""
 
-    def __init__(self, lib: ctypes.CDLL, uc, slow_cb) -> None:
+    def __init__(self, lib: ctypes.CDLL, uc, slow_cb, ram=None, walk: bool = True) -> None:
         self._lib = lib
         f = self._f = _Fill()
         self._ptr = ctypes.pointer(f)
@@ -68,6 +84,7 @@ class FillCache:
         for i, a in enumerate(addrs):
             f.v[i] = a
         f.gen = f.unpriv_gen = 1
+        self._setup_walker(uc, ram, walk)
         self._slow_cb = slow_cb  # kept alive with the hook
         self.insert = (lambda pl, pa, perms, global_, _i=lib.hvd_fill_insert, _p=self._ptr:
                        _i(_p, pl, pa, perms, global_))
@@ -78,6 +95,8 @@ class FillCache:
         self.flush_page = lambda va, _fn=lib.hvd_fill_flush_page, _p=self._ptr: _fn(_p, va)
         self.set_unpriv = lambda pc, flag, _fn=lib.hvd_fill_set_unpriv, _p=self._ptr: _fn(_p, pc, flag)
         self.clear_unpriv = lambda _fn=lib.hvd_fill_clear_unpriv, _p=self._ptr: _fn(_p)
+        self.forget_unpriv_page = (lambda va, _fn=lib.hvd_fill_forget_unpriv_page, _p=self._ptr:
+                                   _fn(_p, va))
         self._handle = ctypes.c_size_t()
         err = uclib.uc_hook_add(uc._uch, ctypes.byref(self._handle), UC_HOOK_TLB_FILL,
                                 ctypes.cast(lib.hvd_fill_hook, ctypes.c_void_p),
@@ -86,12 +105,66 @@ class FillCache:
         if err:
             raise RuntimeError(f"uc_hook_add(UC_HOOK_TLB_FILL) failed: {err}")
 
+    def _setup_walker(self, uc, ram, walk: bool) -> None:
+        f = self._f
+        if not walk or ram is None or ram.mem is None or ram.size % 0x1000 or ram.base % 0x1000:
+            return
+        pages = ram.size >> 12
+        self._walk_state = StateReader(uc)  # its own buffers: the walk's batch lands there
+        ids, vals, addrs = self._walk_state.raw_layout(("ttbr0", "ttbr1", "ttbcr"))
+        f.wnregs = len(addrs)
+        f.wids = ctypes.cast(ids, ctypes.c_void_p).value
+        f.wvals = ctypes.cast(vals, ctypes.c_void_p).value
+        for i, a in enumerate(addrs):
+            f.wv[i] = a
+        self._code = (ctypes.c_uint8 * ((pages + 7) // 8))()
+        self._wr = (ctypes.c_uint32 * pages)()
+        self._ram = ram.mem  # the mapping the host address belongs to, kept alive
+        f.ram.host = ctypes.addressof(ctypes.c_char.from_buffer(ram.mem))
+        f.ram.base = ram.base
+        f.ram.pages = pages
+        f.code = ctypes.addressof(self._code)
+        f.wr = ctypes.addressof(self._wr)
+        f.walk_on = 1
+
+    @property
+    def walking(self) -> bool:
+        """Whether misses for small pages in DDR are walked in C."""
+        return bool(self._f.walk_on)
+
+    def set_code(self, pa: int, on: bool) -> None:
+        """The DDR page holding ``pa`` is (or is no longer) a write-protected code page."""
+        self._lib.hvd_fill_set_code(self._ptr, pa, int(on))
+
+    def take_writable(self, pa: int) -> int:
+        """Where the C walker gave the DDR page of ``pa`` write permission since the last full
+        flush, and forget it: 0 nowhere, :data:`WR_MANY` at several VAs, else the VA page | 1."""
+        return self._lib.hvd_fill_take_writable(self._ptr, pa)
+
     @property
     def hits(self) -> int:
         return self._f.hits
 
+    @property
+    def walks(self) -> int:
+        """Fills the C walker answered (hidden faults handled without Python)."""
+        return self._f.walks
 
-def create(uc, slow_cb) -> FillCache | None:
+
+def c_walk(lib: ctypes.CDLL, ram: Ram, va: int, kind: int, pl: int, *, sctlr: int, dacr: int,
+           ttbr0: int, ttbr1: int, ttbcr: int) -> tuple[int, int, bool] | None:
+    """The C walker alone (for tests): (PA of the page, perms at ``pl``, global) when it answers
+    the access (``kind`` 0 read, 1 write, 2 fetch) itself, None when it leaves it to Python."""
+    out = (ctypes.c_uint32 * 3)()
+    fn = lib.hvd_fill_walk
+    fn.restype = ctypes.c_int
+    fn.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 8 + [ctypes.c_void_p] * 3
+    ok = fn(ctypes.byref(ram), va, kind, pl, sctlr, dacr, ttbr0, ttbr1, ttbcr,
+            ctypes.byref(out, 0), ctypes.byref(out, 4), ctypes.byref(out, 8))
+    return (out[0], out[1], bool(out[2])) if ok else None
+
+
+def create(uc, slow_cb, ram=None) -> FillCache | None:
     if os.environ.get("HVD_FILL_CACHE", "1") == "0":
         return None
     lib = load_library("hvd.monitor", "_fillcache")
@@ -105,4 +178,10 @@ def create(uc, slow_cb) -> FillCache | None:
     lib.hvd_fill_flush_page_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     lib.hvd_fill_flush_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.hvd_fill_set_unpriv.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
-    return FillCache(lib, uc, slow_cb)
+    lib.hvd_fill_forget_unpriv_page.restype = None
+    lib.hvd_fill_forget_unpriv_page.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.hvd_fill_set_code.restype = None
+    lib.hvd_fill_set_code.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
+    lib.hvd_fill_take_writable.restype = ctypes.c_uint32
+    lib.hvd_fill_take_writable.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    return FillCache(lib, uc, slow_cb, ram, walk=os.environ.get("HVD_C_WALK", "1") != "0")

@@ -45,7 +45,7 @@ from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
 from .tlbops import SCOPE_ASID, SCOPE_MVA, TLB_OPS, TlbOp
-from .fillcache import FillCache, create as create_fill_cache
+from .fillcache import WR_MANY, FillCache, create as create_fill_cache
 from .tlbop import TlbOpFilter, create as create_tlbop_filter
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
@@ -330,9 +330,13 @@ class BaseMmu:
     def stats_dict(self) -> dict[str, int]:
         d = self.stats.to_dict()
         if self._fast is not None:
-            # fills answered by the C fill cache without reaching Python
-            d["fast_fills"] = self._fast.hits
-            d["fills"] = d.get("fills", 0) + self._fast.hits
+            # fills answered in C without reaching Python: from the fill cache, or by the C
+            # walker (a hidden fault of its own: c_walks)
+            fast = self._fast.hits + self._fast.walks
+            d["fast_fills"] = fast
+            d["c_walks"] = self._fast.walks
+            d["fills"] = d.get("fills", 0) + fast
+            d["hidden_faults"] = d.get("hidden_faults", 0) + self._fast.walks
         if self._tlbf is not None:
             # TLB operations answered by the C hook (nothing the shadow held could be dropped)
             d["tlb_ops_filtered"] = self._tlbf.filtered
@@ -368,9 +372,9 @@ class ShadowMmu(BaseMmu):
         self._writable: dict[int, set[int]] = {}
         self._traps: list[tuple[int, bytes, int]] = []
         self._stepping = False
-        #: PC -> is the privileged instruction there an LDRT-class access (cleared whenever a
-        #: guest code page changes)
-        self._unpriv_pc: dict[int, bool] = {}
+        #: VA page -> {PC -> is the privileged instruction there an LDRT-class access}
+        #: (a page's PCs are forgotten whenever its code may have changed)
+        self._unpriv_pc: dict[int, dict[int, bool]] = {}
         #: write traps per protected code page since it was last scanned
         self._code_traps: dict[int, int] = {}
         ram = bus.ram[0]
@@ -392,8 +396,11 @@ class ShadowMmu(BaseMmu):
         if self._wp_pages is None and not _AUDIT:
             self._tlbf = create_tlbop_filter(vcpu.uc, self._on_tlb_op_from_c)
             self.shadow.marks = self._tlbf
-            self._fast = create_fill_cache(vcpu.uc, self._fill_cb)
+            self._fast = create_fill_cache(vcpu.uc, self._fill_cb, self.bus.ram[0])
             if self._fast is not None:
+                if self._tlbf is not None:
+                    # by-MVA operations it answers must drop the walker's answers for the page
+                    self._tlbf.attach_fill_cache(self._fast)
                 return
         self._hook = ctypes.c_size_t()
         err = uclib.uc_hook_add(vcpu.uc._uch, ctypes.byref(self._hook), UC_HOOK_TLB_FILL,
@@ -434,6 +441,8 @@ class ShadowMmu(BaseMmu):
             self._del_hook(h)
         self._hooks.clear()
         self._scanned.clear()
+        for pa4k in self._code_pages:
+            self._set_code_page(pa4k, False)
         self._code_pages.clear()
         self._writable.clear()
         self._traps.clear()
@@ -581,6 +590,16 @@ class ShadowMmu(BaseMmu):
         if self._fast is not None:
             self._fast.clear_unpriv()
 
+    def _forget_unpriv(self, va_page: int) -> None:
+        """The code in a VA page may have changed: decode its PCs again (and the last halfword
+        of the page before, where a 32-bit Thumb instruction can start)."""
+        self._unpriv_pc.pop(va_page >> 12, None)
+        prev = self._unpriv_pc.get((va_page >> 12) - 1)
+        if prev is not None:
+            prev.pop(va_page - 2, None)
+        if self._fast is not None:
+            self._fast.forget_unpriv_page(va_page)
+
     def _unprivileged(self, cpsr: int, ctx: int, dacr: int) -> bool:
         """Is the privileged instruction making this access an unprivileged load/store?
 
@@ -588,9 +607,16 @@ class ShadowMmu(BaseMmu):
         the one case where they differ, so look at the instruction (its page is in the shadow:
         it is being executed)."""
         pc = self.state.pc
-        known = self._unpriv_pc.get(pc)
+        if self._wp_pages is not None:
+            # wp: code pages are not protected, so nothing says when an instruction changes
+            # (an LDR rewritten into an LDRT at the same address): decode it every time
+            return self._decode_unprivileged(pc, cpsr, ctx, dacr)
+        page = self._unpriv_pc.get(pc >> 12)
+        if page is None:
+            page = self._unpriv_pc[pc >> 12] = {}
+        known = page.get(pc)
         if known is None:
-            known = self._unpriv_pc[pc] = self._decode_unprivileged(pc, cpsr, ctx, dacr)
+            known = page[pc] = self._decode_unprivileged(pc, cpsr, ctx, dacr)
         if self._fast is not None:  # (again, when the C table lost it to a collision)
             self._fast.set_unpriv(pc, int(known))
         return known
@@ -669,6 +695,18 @@ class ShadowMmu(BaseMmu):
         vas = self._writable.pop(pa4k, None)
         if vas:
             self.flush_unicorn_pages(vas)
+        fast = self._fast
+        if fast is not None:  # where the C walker gave W (see _fillcache.c)
+            rec = fast.take_writable(pa4k << 12)
+            if rec == WR_MANY:
+                self.flush_unicorn_tlb()
+            elif rec:
+                self.flush_unicorn_pages([rec & UC_PAGE_MASK])
+
+    def _set_code_page(self, pa4k: int, on: bool) -> None:
+        """Tell the C walker that a page is (or is no longer) a protected code page."""
+        if self._fast is not None:
+            self._fast.set_code(pa4k << 12, on)
 
     def service(self) -> None:
         """After a slice in which protected pages were written."""
@@ -704,7 +742,8 @@ class ShadowMmu(BaseMmu):
                 elif flush:
                     self.flush_unicorn_pages(flush)
                 if (page >> 12) in self._code_pages:
-                    self._clear_unpriv()
+                    for va_page in self._code_pages[page >> 12]:
+                        self._forget_unpriv(va_page)
                     n = self._code_traps.get(page >> 12, 0) + 1
                     self._code_traps[page >> 12] = n
                     if n >= CODE_WRITE_LIMIT:
@@ -729,6 +768,7 @@ class ShadowMmu(BaseMmu):
         self.stats.retired_code_pages += 1
         self._code_traps.pop(pa4k, None)
         vas = self._code_pages.pop(pa4k, set())
+        self._set_code_page(pa4k, False)
         for va_page in vas:
             self._scanned.discard((va_page >> 12, pa4k))
             self._drop_hooks(va_page, lambda va: True)
@@ -737,6 +777,8 @@ class ShadowMmu(BaseMmu):
     # -- tlb policy: finding the guest's TLB maintenance operations ----------------------------
     def _scan(self, va_page: int, pa_page: int, key: tuple[int, int]) -> None:
         self._scanned.add(key)
+        # new code at this VA, or a retired page's code (written unprotected since)
+        self._forget_unpriv(va_page)
         data = self.bus.read_phys(pa_page, 0x1000)
         if data is None:
             return
@@ -746,6 +788,7 @@ class ShadowMmu(BaseMmu):
         if vas is None:
             vas = self._code_pages[pa4k] = set()
             self._code_traps.pop(pa4k, None)
+            self._set_code_page(pa4k, True)
             self._protect_page(pa4k)
         vas.add(va_page)
         for op in _tlb_ops_in(data, va_page):

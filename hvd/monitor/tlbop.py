@@ -29,6 +29,7 @@ class _Filter(ctypes.Structure):
         ("filtered_by_kind", ctypes.c_uint64 * KINDS),
         ("cpsr_regid", ctypes.c_int32), ("pad", ctypes.c_uint32),
         ("reg_read", ctypes.c_void_p), ("python", ctypes.c_void_p),
+        ("fill", ctypes.c_void_p), ("fill_page_asid", ctypes.c_void_p), ("fill_page", ctypes.c_void_p),
         ("mbs", ctypes.c_uint8 * (4096 // 8)),
         ("pages", ctypes.c_uint8 * ((1 << 20) // 8)),
     ]
@@ -36,7 +37,7 @@ class _Filter(ctypes.Structure):
 
 class _Op(ctypes.Structure):
     _fields_ = [("f", ctypes.c_void_p), ("passes", ctypes.c_uint32), ("rt_regid", ctypes.c_int32),
-                ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32)]
+                ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32), ("all_asids", ctypes.c_uint32)]
 
 
 class TlbOpFilter:
@@ -56,6 +57,15 @@ class TlbOpFilter:
         self.mbs = memoryview(f.mbs).cast("B")
         self.pages = memoryview(f.pages).cast("B")
 
+    def attach_fill_cache(self, fast) -> None:
+        """By-MVA operations answered here also drop the fill cache's answers for the page (the
+        C walker's small pages are not in the shadow's bitmap)."""
+        f = self._f
+        self._fill = fast  # kept alive with the hooks
+        f.fill_page_asid = ctypes.cast(fast._lib.hvd_fill_flush_page_asid, ctypes.c_void_p).value
+        f.fill_page = ctypes.cast(fast._lib.hvd_fill_flush_page, ctypes.c_void_p).value
+        f.fill = ctypes.addressof(fast._f)
+
     def add_hook(self, address: int, op, rt_regid: int) -> int:
         """Hook ``op`` (a HookedOp) at ``address``; returns the hook's handle."""
         o = _Op()
@@ -64,6 +74,7 @@ class TlbOpFilter:
         o.rt_regid = rt_regid
         o.kind = TLB_OP_NAMES.index(op.tlb.name) % KINDS
         o.by_mva = int(op.tlb.scope in (SCOPE_MVA, SCOPE_MVAA))
+        o.all_asids = int(op.tlb.scope == SCOPE_MVAA)
         h = ctypes.c_size_t()
         err = uclib.uc_hook_add(self._uch, ctypes.byref(h), UC_HOOK_CODE, self._fn,
                                 ctypes.cast(ctypes.pointer(o), ctypes.c_void_p),
