@@ -10,7 +10,7 @@
  * DTLBIMVA/DTLBIASID/DTLBIALL, instruction fetches after ITLBIMVA/
  * ITLBIASID/ITLBIALL), and an operation written into a code page through
  * a small-page alias that was writable (and written) before the page first
- * ran.  Each remaps a page that was in use, so a missed operation leaves
+ * ran, and one written through an alias that was only read since the page ran.  Each remaps a page that was in use, so a missed operation leaves
  * the old mapping visible.
  */
 #include "guest.h"
@@ -20,6 +20,8 @@
 #define CODE	TPAGE(40)	/* run-time code */
 #define CODE2	TPAGE(41)	/* run-time code, also written through VW */
 #define VW	0x30020000	/* small-page alias of CODE2, L2TAB(0) */
+#define CODE3	TPAGE(42)	/* run-time code, also read and written through VR */
+#define VR	0x30021000	/* small-page alias of CODE3, L2TAB(0) */
 #define PAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | 0xc)
 #define NGPAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | L2_NG | 0xc)
 
@@ -92,6 +94,21 @@ main:
 	MOV32	r3, CODE2
 	blx	r3
 	PROBE	"after alias-written tlbimva", VP, P_READ, 0xa500000b
+
+	NOTE	"code read through a small-page alias after it ran, then written"
+	INSTALL	CODE3, t_nop, t_nop_end
+	MOV32	r3, CODE3
+	blx	r3			/* CODE3 runs: a code page */
+	CALL3	set_l2, L2TAB(0), VR, PAGE(CODE3)
+	CALL3	tlbimva, VR
+	/* a read through a writable alias (from a PC the monitor already knows): no W for it */
+	PROBE	"code read through the alias", VR, P_READ, 0xe320f000
+	INSTALL	VR, t_arm, t_arm_end	/* so this write is seen: a new TLB operation */
+	REMAP	12
+	MOV32	r7, VP
+	MOV32	r3, CODE3
+	blx	r3
+	PROBE	"after tlbimva written through a read alias", VP, P_READ, 0xa500000c
 
 	NOTE	"conditional TLB operations"
 	REMAP	6
