@@ -92,8 +92,7 @@ main:
 	INSTALL	CODE, t_ldr, t_ldr_end
 	CALL3	tlbimva, V_PRIV		/* the LDR's access fills again */
 	PROBE_CALL "svc ldr at code", CODE, (V_PRIV + 0x100), 0, 0x01010101
-	INSTALL	CODE, t_ldrt, t_ldrt_end
-	CALL3	tlbimva, V_PRIV
+	INSTALL	CODE, t_ldrt, t_ldrt_end	/* no TLB operation: the entry the LDR used */
 	PROBE_CALL "svc ldrt at code", CODE, (V_PRIV + 0x100), DABT_F(FS_PERM_SECT), 0x0
 	PROBE_CALL "svc ldrt at code again", CODE, (V_PRIV + 0x100), DABT_F(FS_PERM_SECT), 0x0
 	INSTALL	CODE, t_ldr, t_ldr_end
