@@ -10,7 +10,8 @@
  * DTLBIMVA/DTLBIASID/DTLBIALL, instruction fetches after ITLBIMVA/
  * ITLBIASID/ITLBIALL), and an operation written into a code page through
  * a small-page alias that was writable (and written) before the page first
- * ran, and one written through an alias that was only read since the page ran.  Each remaps a page that was in use, so a missed operation leaves
+ * ran (one alias, or two), and one written through an alias that was only read
+ * since the page ran.  Each remaps a page that was in use, so a missed operation leaves
  * the old mapping visible.
  */
 #include "guest.h"
@@ -22,6 +23,9 @@
 #define VW	0x30020000	/* small-page alias of CODE2, L2TAB(0) */
 #define CODE3	TPAGE(42)	/* run-time code, also read and written through VR */
 #define VR	0x30021000	/* small-page alias of CODE3, L2TAB(0) */
+#define CODE4	TPAGE(43)	/* run-time code, written through VA1 and VA2 */
+#define VA1	0x30022000	/* small-page aliases of CODE4, L2TAB(0) */
+#define VA2	0x30023000
 #define PAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | 0xc)
 #define NGPAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | L2_NG | 0xc)
 
@@ -109,6 +113,22 @@ main:
 	MOV32	r3, CODE3
 	blx	r3
 	PROBE	"after tlbimva written through a read alias", VP, P_READ, 0xa500000c
+
+	NOTE	"code written through two small-page aliases before it ran, then through one"
+	CALL3	set_l2, L2TAB(0), VA1, PAGE(CODE4)
+	CALL3	set_l2, L2TAB(0), VA2, PAGE(CODE4)
+	CALL3	tlbimva, VA1
+	CALL3	tlbimva, VA2
+	INSTALL	VA1, t_nop, t_nop_end	/* both aliases hold write permission now */
+	INSTALL	VA2, t_nop, t_nop_end
+	MOV32	r3, CODE4
+	blx	r3			/* CODE4 runs: a code page */
+	INSTALL	VA1, t_arm, t_arm_end	/* its TLB operation is new */
+	REMAP	13
+	MOV32	r7, VP
+	MOV32	r3, CODE4
+	blx	r3
+	PROBE	"after tlbimva written through the first of two aliases", VP, P_READ, 0xa500000d
 
 	NOTE	"conditional TLB operations"
 	REMAP	6

@@ -94,3 +94,30 @@ def test_c_walker_answers_the_common_cases() -> None:
                         for pl in (PL0, PL1):
                             answered += check(fake, ram, rg, va, access, pl)
     assert answered > 500
+
+
+
+@pytest.mark.parametrize("n", range(8))
+def test_c_walker_splits_at_ttbcr_n(n: int) -> None:
+    """TTBCR.N: the VAs below 2^(32-N) walk TTBR0's table (16 KiB >> N), the ones from there up
+    TTBR1's; the two tables map the same VAs to different pages. PD0 and PD1 leave their half
+    to Python. Checked on the megabytes either side of the boundary, and of the boundaries a
+    shift by one would put there."""
+    fake = FakeRam()
+    l1_0, l1_1 = RAM_BASE + 0x4000, RAM_BASE + 0x8000
+    l2_0, l2_1 = RAM_BASE + 0x10000, RAM_BASE + 0x10400
+    top = 0x1000 >> n  # megabytes TTBR0 translates
+    mbs = sorted({mb & 0xFFF for t in (top, top >> 1, top << 1) for mb in (t - 1, t)})
+    fake.write32(l2_0 + 4 * 5, (RAM_BASE + 0x40000) | 1 << 4 | 2)
+    fake.write32(l2_1 + 4 * 5, (RAM_BASE + 0x80000) | 1 << 4 | 2)
+    for mb in mbs:
+        if mb < top:
+            fake.write32(l1_0 + 4 * mb, l2_0 | 1)
+        fake.write32(l1_1 + 4 * mb, l2_1 | 1)
+    ram, _buf = as_ram(fake)
+    answered = 0
+    for pd in (0, 0x10, 0x20):
+        rg = Regs(ttbr0=l1_0, ttbr1=l1_1, ttbcr=n | pd, dacr=0x1, contextidr=0, sctlr=1)
+        for mb in mbs:
+            answered += check(fake, ram, rg, mb << 20 | 5 << 12 | 0x10, R, PL1)
+    assert answered >= len(mbs)
