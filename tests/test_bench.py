@@ -102,20 +102,13 @@ def test_bad_arguments_exit_2(tmp_path: Path) -> None:
     assert len(p.stderr.strip().splitlines()) == 1 and "does not exist" in p.stderr
 
 
-def _images() -> Path | None:
-    for d in (os.environ.get("HVD_IMAGES"), "/work/images"):
-        if d and all((Path(d) / f).is_file() for f in ("vmlinuz", "busybox")):
-            return Path(d)
-    return None
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(shutil.which("qemu-system-arm") is None, reason="qemu-system-arm missing")
-@pytest.mark.skipif(_images() is None, reason="guest images missing (hvd images fetch)")
-def test_linux_quick_qemu_side(tmp_path: Path) -> None:
+def test_linux_quick_qemu_side(tmp_path: Path, guest_images: dict[str, Path]) -> None:
     out = tmp_path / "linux.json"
     p = hvd("bench", "linux", "--quick", "--json", str(out), timeout=300,
-            env={"HVD_IMAGES": str(_images()), "HVD_BENCH_LINUX_TIMEOUT": "8"})
+            env={"HVD_IMAGES": str(guest_images["kernel"].parent),
+                 "HVD_BENCH_LINUX_TIMEOUT": "8"})
     assert p.returncode == 0, p.stderr
     lx = json.loads(out.read_text())["suites"]["linux"]
     qemu, tlb = lx["runs"][0], lx["runs"][1]
@@ -123,6 +116,7 @@ def test_linux_quick_qemu_side(tmp_path: Path) -> None:
     assert _number(qemu["boot_s"]) and _number(qemu["fork_guest_s"])
     assert qemu["exit_status"] == 0  # poweroff -f ended QEMU
     assert tlb["engine"] == "hvd/tlb"
+    assert lx["rounds"] == 1 and qemu["round"] == tlb["round"] == 1  # --quick: one round
     # whatever state the Linux bring-up is in, the run ends in a clean status line
     assert tlb["status"] == "ok" or tlb["status"].startswith(("did not reach the shell",
                                                               "stopped before the shell",

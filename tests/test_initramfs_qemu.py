@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
 
-from hvd.images import ImagesError, default_dest, fetch_images
 
 pexpect = pytest.importorskip("pexpect")
 
@@ -20,14 +18,8 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def images() -> dict[str, Path]:
-    dest = Path(os.environ.get("HVD_IMAGES", "/work/images"))
-    if not dest.is_dir():
-        dest = default_dest()
-    try:
-        return fetch_images(dest, progress=False)
-    except ImagesError as e:
-        pytest.skip(f"guest images unavailable: {e}")
+def images(guest_images: dict[str, Path]) -> dict[str, Path]:
+    return guest_images
 
 
 def test_default_initramfs_shell_and_poweroff(images: dict[str, Path], tmp_path: Path) -> None:

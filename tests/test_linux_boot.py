@@ -7,7 +7,6 @@ Slow (one to three minutes per boot on two cores): marked ``slow``; CI runs it.
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
@@ -16,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from hvd.config import VmConfig
-from hvd.images import ImagesError, default_dest, fetch_images
 from hvd.initramfs import build_initramfs
 from hvd.vm import VM
 
@@ -46,12 +44,8 @@ echo "MARK done"
 
 
 @pytest.fixture(scope="module")
-def images() -> dict[str, Path]:
-    dest = Path(os.environ["HVD_IMAGES"]) if "HVD_IMAGES" in os.environ else default_dest()
-    try:
-        return fetch_images(dest, progress=False)
-    except ImagesError as e:
-        pytest.skip(f"guest images unavailable: {e}")
+def images(guest_images: dict[str, Path]) -> dict[str, Path]:
+    return guest_images
 
 
 @pytest.fixture(scope="module")
