@@ -35,6 +35,16 @@
 	CALL3	set_l2, L2TAB(0), VP, PAGE(TPAGE(\n))
 .endm
 
+/* remap VP to TPAGE(n), run the TLBIMVA VP (t_arm) installed at `code`, and
+ * read VP: the new mapping must show */
+.macro RUN_TLBIMVA desc, code, n
+	REMAP	\n
+	MOV32	r7, VP
+	MOV32	r3, \code
+	blx	r3
+	PROBE	"\desc", VP, P_READ, (0xa5000000 + \n)
+.endm
+
 	.text
 	.arm
 	.global main
@@ -93,11 +103,7 @@ main:
 	MOV32	r3, CODE2
 	blx	r3			/* CODE2 runs: a code page */
 	INSTALL	VW, t_arm, t_arm_end	/* its TLB operation is new */
-	REMAP	11
-	MOV32	r7, VP
-	MOV32	r3, CODE2
-	blx	r3
-	PROBE	"after alias-written tlbimva", VP, P_READ, 0xa500000b
+	RUN_TLBIMVA "after alias-written tlbimva", CODE2, 11
 
 	NOTE	"code read through a small-page alias after it ran, then written"
 	INSTALL	CODE3, t_nop, t_nop_end
@@ -108,11 +114,7 @@ main:
 	/* a read through a writable alias (from a PC the monitor already knows): no W for it */
 	PROBE	"code read through the alias", VR, P_READ, 0xe320f000
 	INSTALL	VR, t_arm, t_arm_end	/* so this write is seen: a new TLB operation */
-	REMAP	12
-	MOV32	r7, VP
-	MOV32	r3, CODE3
-	blx	r3
-	PROBE	"after tlbimva written through a read alias", VP, P_READ, 0xa500000c
+	RUN_TLBIMVA "after tlbimva written through a read alias", CODE3, 12
 
 	NOTE	"code written through two small-page aliases before it ran, then through one"
 	CALL3	set_l2, L2TAB(0), VA1, PAGE(CODE4)
@@ -124,11 +126,7 @@ main:
 	MOV32	r3, CODE4
 	blx	r3			/* CODE4 runs: a code page */
 	INSTALL	VA1, t_arm, t_arm_end	/* its TLB operation is new */
-	REMAP	13
-	MOV32	r7, VP
-	MOV32	r3, CODE4
-	blx	r3
-	PROBE	"after tlbimva written through the first of two aliases", VP, P_READ, 0xa500000d
+	RUN_TLBIMVA "after tlbimva written through the first of two aliases", CODE4, 13
 
 	NOTE	"conditional TLB operations"
 	REMAP	6

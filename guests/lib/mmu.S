@@ -332,6 +332,14 @@ copy_code:
 	str	r3, [r0], #4
 	subs	r2, r2, #4
 	bgt	1b
+	b	code_sync
+	.size copy_code, . - copy_code
+
+/* code_sync(): make code written before it visible to instruction fetch: DSB,
+ * ICIALLU, BPIALL, DSB, ISB.  Clobbers r0. */
+	.global code_sync
+	.type code_sync, %function
+code_sync:
 	dsb
 	mov	r0, #0
 	mcr	p15, 0, r0, c7, c5, 0
@@ -339,10 +347,10 @@ copy_code:
 	dsb
 	isb
 	bx	lr
-	.size copy_code, . - copy_code
+	.size code_sync, . - code_sync
 
 /* exec_stub(r0 = PA, r1 = 16-bit value): write "movw r0, #value; bx lr" at PA
- * and make it visible to instruction fetch (DSB, ICIALLU, BPIALL, DSB, ISB). */
+ * and make it visible to instruction fetch (code_sync).  Clobbers r0. */
 	.global exec_stub
 	.type exec_stub, %function
 exec_stub:
@@ -355,12 +363,6 @@ exec_stub:
 	str	r2, [r0]
 	MOV32	r2, 0xe12fff1e		/* bx lr */
 	str	r2, [r0, #4]
-	dsb
-	mov	r2, #0
-	mcr	p15, 0, r2, c7, c5, 0
-	mcr	p15, 0, r2, c7, c5, 6
-	dsb
-	isb
 	pop	{r2, r3}
-	bx	lr
+	b	code_sync
 	.size exec_stub, . - exec_stub
