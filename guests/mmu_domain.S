@@ -5,13 +5,17 @@
  * entries already used: no access -> domain fault (0x009 section, 0x00b
  * page, DFSR.Domain = the descriptor's domain), client -> AP checked,
  * manager -> AP ignored (even AP = no access, even from User mode).
- * The domain of a page is the one of its L1 table descriptor.
+ * The domain of a page is the one of its L1 table descriptor.  Also after
+ * reads of 199 pages of one domain (more than a monitor may keep track of).
  */
 #include "guest.h"
 
 #define V_D1	0x30100000	/* section, domain 1, AP = no access */
 #define V_D2	0x30200000	/* section, domain 2, AP = PL1 read-only */
 #define V_D3	0x30300000	/* pages via an L1 table descriptor in domain 3 */
+#define VX	0x30500000	/* code page, L2TAB(1), domain 0 */
+#define CODE_A	TPAGE(44)	/* run-time code at VX: a DACR write */
+#define CODE_B	TPAGE(45)	/* run-time code at VX later: a MOV in its place */
 #define SECT(pa, ap, d)	((pa) | L1_SECT | L1_SECT_AP(ap) | L1_DOM(d) | L1_SECT_C | L1_SECT_B)
 #define PAGE(pa, ap)	((pa) | L2_SMALL | L2_AP(ap) | 0xc)
 /* DACR values: domain 0 always client */
@@ -86,6 +90,60 @@ main:
 	PROBE_FAULT "client d2 write", (V_D2 + 4), P_WRITE, DABT_F(FSR_WNR | FS_PERM_SECT)
 	PROBE	"client d3 read", (V_D3 + 0x10), P_READ, 0x44444444
 
+	NOTE	"a DACR change after reads of 199 pages of one domain"
+	MOV32	r4, L2TAB(0)		/* V_D3 + i pages -> TPAGE(i & 63), i = 1..199 */
+	mov	r5, #1
+1:	and	r0, r5, #63
+	MOV32	r1, TPAGE(0)
+	add	r0, r1, r0, lsl #12
+	MOV32	r1, (L2_SMALL | L2_AP(AP_PRIV) | 0xc)
+	orr	r0, r0, r1
+	str	r0, [r4, r5, lsl #2]
+	add	r5, r5, #1
+	cmp	r5, #200
+	blo	1b
+	dsb
+	isb
+	MOV32	r4, V_D3
+	mov	r5, #1
+2:	ldr	r0, [r4, r5, lsl #12]	/* every page in use */
+	add	r5, r5, #1
+	cmp	r5, #200
+	blo	2b
+	SETDACR	CLIENT, CLIENT, NOACC
+	PROBE_FAULT "many pages noacc read", (V_D3 + 150 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	PROBE_FAULT "many pages noacc read low", (V_D3 + 2 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	SETDACR	CLIENT, CLIENT, CLIENT
+	PROBE	"many pages client read", (V_D3 + 130 * 0x1000), P_READ, 0xa5000002
+
+	NOTE	"a domain off, on and off again, its page read while on"
+	PROBE	"on page read", (V_D3 + 5 * 0x1000), P_READ, 0xa5000005
+	SETDACR	CLIENT, CLIENT, NOACC
+	SETDACR	CLIENT, CLIENT, CLIENT
+	PROBE	"on again page read", (V_D3 + 5 * 0x1000), P_READ, 0xa5000005
+	SETDACR	CLIENT, CLIENT, NOACC
+	PROBE_FAULT "off again page read", (V_D3 + 5 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	SETDACR	CLIENT, CLIENT, CLIENT
+
+	NOTE	"other code where a DACR write ran, in another mapping of its VA"
+	INSTALL	CODE_A, t_dacr, t_dacr_end
+	INSTALL	CODE_B, t_mov, t_mov_end
+	CALL3	memzero, L2TAB(1), 0x400
+	CALL3	set_l1, L1_A, VX, (L2TAB(1) | L1_TABLE | L1_DOM(0))
+	CALL3	set_l2, L2TAB(1), VX, PAGE(CODE_A, AP_PRIV)
+	CALL3	tlbimva, VX
+	MOV32	r0, DACR(CLIENT, CLIENT, CLIENT)
+	MOV32	r3, VX
+	blx	r3			/* the DACR write at VX */
+	CALL3	set_l2, L2TAB(1), VX, PAGE(CODE_B, AP_PRIV)
+	CALL3	tlbimva, VX
+	MOV32	r0, DACR(NOACC, NOACC, NOACC)
+	mov	r1, #0
+	MOV32	r3, VX
+	blx	r3			/* a MOV at VX now */
+	CHECK	"other code at the dacr write's va", r1, 7
+	PROBE	"dacr unchanged", V_D2, P_READ, 0xb5000002
+
 	NOTE	"domain 0 code keeps running whatever the others say"
 	SETDACR	NOACC, NOACC, NOACC
 	PROBE	"domain 0 read", TPAGE(1), P_READ, 0xa5000001
@@ -94,3 +152,18 @@ main:
 	bl	mmu_off
 	pop	{r4-r11, lr}
 	b	finish
+
+/* Templates: copied to CODE_A and CODE_B and run there, never run in place. */
+	.section .rodata.templates, "a"
+	.balign 4
+	.arm
+t_dacr:
+	mcr	p15, 0, r0, c3, c0, 0	/* DACR = r0 */
+	isb
+	bx	lr
+t_dacr_end:
+t_mov:
+	mov	r1, #7
+	isb
+	bx	lr
+t_mov_end:

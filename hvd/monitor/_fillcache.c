@@ -73,6 +73,10 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define R_ 1u
 #define W_ 2u
 #define X_ 4u
+#define DOM_ANY 16u    /* an answer whose domain Python did not say: dropped at any DACR change */
+#define DOM_NONE 17u   /* an answer no DACR change can alter (the MMU off) */
+#define DOMS 17u       /* the logs: one per domain, and DOM_ANY's */
+#define DLOG 128u      /* VA pages a log holds; one more marks it overflowed */
 
 struct uc_tlb_entry {
     uint64_t paddr;
@@ -87,6 +91,7 @@ struct slot {
     uint32_t perms;
     uint32_t global; /* from a global entry (or MMU off): valid in every address space */
     uint32_t agen;   /* not global: the generation of its ASID when it was inserted */
+    uint32_t domain; /* the entry's domain, DOM_ANY or DOM_NONE */
 };
 
 struct unpriv {
@@ -132,6 +137,15 @@ struct hvd_fill {
     int *wids;
     void **wvals;
     uint64_t *wv[NWALK];
+    /* the domain logs (see hvd_fill_dacr_change) */
+    uint32_t slow_domain;        /* set by Python with each answer it gives; DOM_ANY otherwise */
+    int32_t cp_regid;            /* UC_ARM_REG_CP_REG */
+    uint32_t quiet;              /* set by Python around uc_hook_del (see ShadowMmu._del_hook) */
+    uint32_t quiet_misses;
+    uint64_t dacr_pages;         /* pages flushed for DACR changes */
+    uint64_t dacr_overflows;     /* DACR changes left to Unicorn's whole-TLB flush */
+    uint32_t dlen[DOMS];
+    uint32_t dlog[DOMS][DLOG];
     struct unpriv pcs[UNPRIV];
     uint32_t asid_gen[256]; /* per ASID; bumped to drop the ASID's non-global answers */
     struct slot slots[PAGES * 6 * WAYS];
@@ -156,7 +170,22 @@ static inline bool same_state(const struct hvd_fill *f, const struct slot *s, co
     return s->global || s->agen == f->asid_gen[b[S_CTX] & 0xFF];
 }
 
-void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global);
+void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global,
+                     uint32_t domain);
+
+/* An answer given to Unicorn: its VA page goes into its domain's log */
+static inline void log_domain(struct hvd_fill *f, uint32_t domain, uint32_t va)
+{
+    uint32_t n;
+
+    if (domain >= DOMS)
+        return;
+    n = f->dlen[domain];
+    if (n < DLOG)
+        f->dlog[domain][n] = va;
+    if (n <= DLOG)
+        f->dlen[domain] = n + 1;
+}
 
 /* Permissions (PL1, PL0) a client domain grants for AP[2:0], before XN (B3.7.1; with
    SCTLR.AFE the simplified model of B3.7.3, AP[0] being the access flag). AP 0b100 is
@@ -182,7 +211,7 @@ static inline int ram_word(const struct hvd_ram *ram, uint32_t pa, uint32_t *out
    outside DDR, TTBCR.PDx), which Python walks again and decides. */
 int hvd_fill_walk(const struct hvd_ram *ram, uint32_t va, uint32_t kind, uint32_t pl,
                   uint32_t sctlr, uint32_t dacr, uint32_t ttbr0, uint32_t ttbr1, uint32_t ttbcr,
-                  uint32_t *pa, uint32_t *perms, uint32_t *global)
+                  uint32_t *pa, uint32_t *perms, uint32_t *global, uint32_t *domain)
 {
     uint32_t n = ttbcr & 7u, l1a, l1, l2, ap, p, d;
 
@@ -221,6 +250,7 @@ int hvd_fill_walk(const struct hvd_ram *ram, uint32_t va, uint32_t kind, uint32_
     *pa = l2 & 0xFFFFF000u;
     *perms = p;
     *global = !(l2 & 0x800u);
+    *domain = (l1 >> 5) & 15u;
     return 1;
 }
 
@@ -228,13 +258,13 @@ int hvd_fill_walk(const struct hvd_ram *ram, uint32_t va, uint32_t kind, uint32_
 static int walk_fill(struct hvd_fill *f, void *uc, uint32_t va, uint32_t kind, uint32_t pl,
                      const uint32_t *state, struct uc_tlb_entry *e)
 {
-    uint32_t pa, perms, global, i;
+    uint32_t pa, perms, global, domain, i;
 
     if (!f->walk_on || !(state[0] & 1u) || (kind == 2 && pl))
         return 0;
     f->batch(uc, f->wids, f->wvals, f->wnregs);
     if (!hvd_fill_walk(&f->ram, va, kind, pl, state[0], state[1], (uint32_t)*f->wv[2],
-                       (uint32_t)*f->wv[3], (uint32_t)*f->wv[4], &pa, &perms, &global))
+                       (uint32_t)*f->wv[3], (uint32_t)*f->wv[4], &pa, &perms, &global, &domain))
         return 0;
     i = (pa - f->ram.base) >> PAGE_SHIFT;
     if (pa < f->ram.base || i >= f->ram.pages)
@@ -256,7 +286,8 @@ static int walk_fill(struct hvd_fill *f, void *uc, uint32_t va, uint32_t kind, u
     f->walks++;
     e->paddr = pa;
     e->perms = (int)perms;
-    hvd_fill_insert(f, pl, pa, perms, global);
+    hvd_fill_insert(f, pl, pa, perms, global, domain);
+    log_domain(f, domain, va);
     return 1;
 }
 
@@ -303,6 +334,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
                 e->paddr = s->pa;
                 e->perms = (int)s->perms;
                 f->hits++;
+                log_domain(f, s->domain, va);
                 goto answered;
             }
         }
@@ -310,7 +342,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
     if (!walk_fill(f, uc, va, kind, pl, state, e))
         goto slow;
 answered:
-    if (cpsr & CPSR_IT) {
+    if ((cpsr & CPSR_IT) && !f->quiet) {
         /* Unicorn restored the state of this instruction before calling the hook, IT bits
            included; in the middle of a block QEMU keeps them 0 and writes them only when the
            block ends inside an IT block. Left set, they would make the instructions after the
@@ -320,12 +352,21 @@ answered:
     }
     return true;
 slow:
+    if (f->quiet) { /* a probe of Unicorn's, between runs: no guest fault, no Python */
+        f->quiet_misses++;
+        return false;
+    }
     f->misses++;
-    return f->slow(uc, vaddr, type, e, 0);
+    f->slow_domain = DOM_ANY;
+    if (!f->slow(uc, vaddr, type, e, 0))
+        return false;
+    log_domain(f, f->slow_domain, va);
+    return true;
 }
 
 /* Python, right after answering the fill the hook handed it: remember the answer. */
-void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global)
+void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global,
+                     uint32_t domain)
 {
     struct slot *set, *s = 0;
     uint32_t w;
@@ -351,6 +392,7 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
     s->pa = pa;
     s->perms = perms;
     s->global = global != 0;
+    s->domain = domain < DOMS + 1 ? domain : DOM_ANY;
     s->agen = f->asid_gen[f->last_state[S_CTX] & 0xFF];
     for (i = 0; i < NSTATE; i++)
         s->state[i] = f->last_state[i];
@@ -371,6 +413,7 @@ void hvd_fill_flush_all(struct hvd_fill *f)
        is left anywhere */
     if (f->wr)
         memset(f->wr, 0, (size_t)f->ram.pages * sizeof(uint32_t));
+    memset(f->dlen, 0, sizeof f->dlen);
 }
 
 /* Python, when a DDR page becomes a protected code page: where this hook gave it W since the
@@ -461,4 +504,56 @@ void hvd_fill_forget_unpriv_page(struct hvd_fill *f, uint32_t va)
         if (u->pc == pc)
             u->gen = 0;
     }
+}
+
+/* The guest changes DACR from `old` to `new` (the C TLB-operation hook, before its MCR runs).
+   Unicorn would flush its whole TLB there (QEMU keeps no domain in its TLB entries), and Linux
+   changes DACR at every kernel entry and exit (software PAN): the refills cost more than the
+   rest of a fork+exec loop's monitor work. Only Unicorn's entries of the domains whose field
+   changed can be wrong afterwards, and every answer this hook gave went into its domain's log
+   (DOM_ANY's when Python did not say): flush those pages, page by page (TLBIMVA's write
+   function: every mmu index), and return 1; the caller then writes DACR without Unicorn's
+   flush and steps over the MCR. Returns 0, with every log emptied, when a log it needs had
+   overflowed: the caller lets the MCR run, and Unicorn flushes everything. The fill cache's
+   own answers need nothing: each is kept with the DACR it was given under. */
+void hvd_fill_reset_domains(struct hvd_fill *f);
+
+int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t new)
+{
+    struct {
+        uint32_t cp, is64, sec, crn, crm, opc1, opc2;
+        uint64_t val;
+    } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
+    uint32_t changed = 0, d, i;
+
+    for (d = 0; d < 16; d++)
+        if (((old ^ new) >> (2 * d)) & 3u)
+            changed |= 1u << d;
+    if (!changed)
+        return 1;
+    changed |= 1u << DOM_ANY;
+    for (d = 0; d < DOMS; d++) {
+        if ((changed >> d) & 1u && f->dlen[d] > DLOG) {
+            hvd_fill_reset_domains(f);
+            f->dacr_overflows++;
+            return 0;
+        }
+    }
+    for (d = 0; d < DOMS; d++) {
+        if (!((changed >> d) & 1u))
+            continue;
+        for (i = 0; i < f->dlen[d]; i++) {
+            tlbimva.val = f->dlog[d][i];
+            f->reg_write(uc, f->cp_regid, &tlbimva);
+        }
+        f->dacr_pages += f->dlen[d];
+        f->dlen[d] = 0;
+    }
+    return 1;
+}
+
+/* Unicorn's whole TLB was flushed: no answer of this hook is left in it. */
+void hvd_fill_reset_domains(struct hvd_fill *f)
+{
+    memset(f->dlen, 0, sizeof f->dlen);
 }

@@ -13,6 +13,7 @@ import ctypes
 import os
 
 from unicorn import UC_HOOK_TLB_FILL
+from unicorn.arm_const import UC_ARM_REG_CP_REG
 from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.native import load_library
@@ -25,12 +26,16 @@ UNPRIV = 65536
 NSTATE = 3
 NWALK = 5
 WR_MANY = 2  # FillCache.take_writable(): W was given at more than one VA
+DOM_ANY = 16  # an answer's domain, unknown: dropped at every DACR change
+DOM_NONE = 17  # an answer no DACR change alters (the MMU off)
+DOMS = 17
+DLOG = 128
 
 
 class _Slot(ctypes.Structure):
     _fields_ = [("gen", ctypes.c_uint32), ("va", ctypes.c_uint32), ("pa", ctypes.c_uint32),
                 ("state", ctypes.c_uint32 * NSTATE), ("perms", ctypes.c_uint32),
-                ("global_", ctypes.c_uint32), ("agen", ctypes.c_uint32)]
+                ("global_", ctypes.c_uint32), ("agen", ctypes.c_uint32), ("domain", ctypes.c_uint32)]
 
 
 class _Unpriv(ctypes.Structure):
@@ -57,6 +62,10 @@ class _Fill(ctypes.Structure):
         ("ram", Ram), ("code", ctypes.c_void_p), ("wr", ctypes.c_void_p),
         ("wids", ctypes.c_void_p), ("wvals", ctypes.c_void_p),
         ("wv", ctypes.c_void_p * NWALK),
+        ("slow_domain", ctypes.c_uint32), ("cp_regid", ctypes.c_int32),
+        ("quiet", ctypes.c_uint32), ("quiet_misses", ctypes.c_uint32),
+        ("dacr_pages", ctypes.c_uint64), ("dacr_overflows", ctypes.c_uint64),
+        ("dlen", ctypes.c_uint32 * DOMS), ("dlog", (ctypes.c_uint32 * DLOG) * DOMS),
         ("pcs", _Unpriv * UNPRIV),
         ("asid_gen", ctypes.c_uint32 * 256),
         ("slots", _Slot * (PAGES * 6 * WAYS)),
@@ -86,8 +95,11 @@ class FillCache:
         f.gen = f.unpriv_gen = 1
         self._setup_walker(uc, ram, walk)
         self._slow_cb = slow_cb  # kept alive with the hook
-        self.insert = (lambda pl, pa, perms, global_, _i=lib.hvd_fill_insert, _p=self._ptr:
-                       _i(_p, pl, pa, perms, global_))
+        f.cp_regid = UC_ARM_REG_CP_REG
+        f.slow_domain = DOM_ANY
+        self.insert = (lambda pl, pa, perms, global_, domain, _i=lib.hvd_fill_insert, _p=self._ptr:
+                       _i(_p, pl, pa, perms, global_, domain))
+        self.reset_domains = lambda _fn=lib.hvd_fill_reset_domains, _p=self._ptr: _fn(_p)
         self.flush_all = lambda _fn=lib.hvd_fill_flush_all, _p=self._ptr: _fn(_p)
         self.flush_asid = lambda asid, _fn=lib.hvd_fill_flush_asid, _p=self._ptr: _fn(_p, asid)
         self.flush_page_asid = (lambda va, asid, _fn=lib.hvd_fill_flush_page_asid, _p=self._ptr:
@@ -145,6 +157,21 @@ class FillCache:
     def hits(self) -> int:
         return self._f.hits
 
+    def set_quiet(self, on: bool) -> None:
+        """Around uc_hook_del: Unicorn then translates the hooked code's VAs under whatever
+        state the vCPU stopped in; a miss must fail quietly (no guest fault, no Python)."""
+        self._f.quiet = int(on)
+
+    def set_domain(self, domain: int) -> None:
+        """The domain of the answer the Python hook is giving (DOM_NONE with the MMU off): the
+        C hook logs the page under it, for DACR changes (hvd_fill_dacr_change)."""
+        self._f.slow_domain = domain
+
+    @property
+    def dacr_pages(self) -> int:
+        """Unicorn pages flushed for DACR changes done without its whole-TLB flush."""
+        return self._f.dacr_pages
+
     @property
     def walks(self) -> int:
         """Fills the C walker answered (hidden faults handled without Python)."""
@@ -155,12 +182,12 @@ def c_walk(lib: ctypes.CDLL, ram: Ram, va: int, kind: int, pl: int, *, sctlr: in
            ttbr0: int, ttbr1: int, ttbcr: int) -> tuple[int, int, bool] | None:
     """The C walker alone (for tests): (PA of the page, perms at ``pl``, global) when it answers
     the access (``kind`` 0 read, 1 write, 2 fetch) itself, None when it leaves it to Python."""
-    out = (ctypes.c_uint32 * 3)()
+    out = (ctypes.c_uint32 * 4)()
     fn = lib.hvd_fill_walk
     fn.restype = ctypes.c_int
-    fn.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 8 + [ctypes.c_void_p] * 3
+    fn.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 8 + [ctypes.c_void_p] * 4
     ok = fn(ctypes.byref(ram), va, kind, pl, sctlr, dacr, ttbr0, ttbr1, ttbcr,
-            ctypes.byref(out, 0), ctypes.byref(out, 4), ctypes.byref(out, 8))
+            ctypes.byref(out, 0), ctypes.byref(out, 4), ctypes.byref(out, 8), ctypes.byref(out, 12))
     return (out[0], out[1], bool(out[2])) if ok else None
 
 
@@ -171,9 +198,10 @@ def create(uc, slow_cb, ram=None) -> FillCache | None:
     if lib is None:
         return None
     for name in ("hvd_fill_insert", "hvd_fill_flush_page", "hvd_fill_flush_page_asid",
-                 "hvd_fill_flush_asid", "hvd_fill_set_unpriv"):
+                 "hvd_fill_flush_asid", "hvd_fill_set_unpriv", "hvd_fill_reset_domains"):
         getattr(lib, name).restype = None
-    lib.hvd_fill_insert.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 4
+    lib.hvd_fill_insert.argtypes = [ctypes.c_void_p] + [ctypes.c_uint32] * 5
+    lib.hvd_fill_reset_domains.argtypes = [ctypes.c_void_p]
     lib.hvd_fill_flush_page.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
     lib.hvd_fill_flush_page_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     lib.hvd_fill_flush_asid.argtypes = [ctypes.c_void_p, ctypes.c_uint32]

@@ -45,7 +45,7 @@ from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
 from .tlbops import SCOPE_ASID, SCOPE_MVA, TLB_OPS, TlbOp
-from .fillcache import WR_MANY, FillCache, create as create_fill_cache
+from .fillcache import DOM_ANY, DOM_NONE, WR_MANY, FillCache, create as create_fill_cache
 from .tlbop import TlbOpFilter, create as create_tlbop_filter
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
@@ -143,20 +143,25 @@ def _cond_passes(cond: int) -> int:
 _COND_PASSES = [_cond_passes(c) for c in range(16)]
 
 
-def _tlb_ops_in(data: bytes, va_page: int) -> list[HookedOp]:
+def _tlb_ops_in(data: bytes, va_page: int, dacr: bool = False) -> list[HookedOp]:
     """The TLB maintenance operations in a code page, with their ARM condition: a conditional
     one (``mcrne``, as Linux's ``tlb_op()`` emits them) acts only when its condition passes.
     Linux on a uniprocessor skips the Inner Shareable forms that way, one of them a TLBIALLIS
     in every flush_tlb_mm. Thumb ones are taken as always executed (the IT state is not
-    reliable in a code hook), which can only invalidate more than the guest asked: allowed."""
+    reliable in a code hook), which can only invalidate more than the guest asked: allowed.
+    With ``dacr``, the writes to DACR too (``tlb`` None), for the C hook's dacr_write."""
     from .scanner import scan_page
 
     out = []
     for op in scan_page(data, va_page):
-        if op.category != "tlb":
+        if op.category == "tlb":
+            tlb = TLB_OPS[op.kind]
+        elif dacr and op.kind == "DACR":
+            tlb = None
+        else:
             continue
         off = op.address - va_page
-        out.append(HookedOp(op.address, TLB_OPS[op.kind], op.rt, op.size,
+        out.append(HookedOp(op.address, tlb, op.rt, op.size,
                             bytes(data[off:off + op.size]), op.cond))
     return out
 
@@ -173,6 +178,8 @@ UC_MEM_FETCH = 18
 _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 
 MAX_SHADOWS = 64
+#: DACR writes between two prunings of the unused DACR hooks
+DACR_PRUNE_EVERY = 1 << 12
 #: write traps after which a code page stops being protected until it next runs privileged
 CODE_WRITE_LIMIT = 8
 #: physical pages remembered as writable in Unicorn's TLB before the record is reset
@@ -215,6 +222,7 @@ class BaseMmu:
                 fast.flush_all()
             else:
                 fast.flush_asid(asid)
+                fast.reset_domains()
 
     def flush_unicorn_pages(self, pages, asid: int | None = None) -> None:
         """Drop Unicorn's entries and the fill cache's answers for these VA pages (any address
@@ -340,6 +348,12 @@ class BaseMmu:
         if self._tlbf is not None:
             # TLB operations answered by the C hook (nothing the shadow held could be dropped)
             d["tlb_ops_filtered"] = self._tlbf.filtered
+            if self._dacr_hooks:
+                # DACR writes done without Unicorn's whole-TLB flush, those left to it, and
+                # the pages flushed one by one instead
+                d["dacr_writes_done"] = self._tlbf.dacr_done
+                d["dacr_writes_flushed"] = self._tlbf.dacr_passed
+                d["dacr_pages_flushed"] = self._fast.dacr_pages
             d["tlb_ops"] = d.get("tlb_ops", 0) + self._tlbf.filtered
             for name, n in self._tlbf.filtered_by_name().items():
                 d[f"tlb_ops_{name}"] = d.get(f"tlb_ops_{name}", 0) + n
@@ -377,6 +391,15 @@ class ShadowMmu(BaseMmu):
         self._unpriv_pc: dict[int, dict[int, bool]] = {}
         #: write traps per protected code page since it was last scanned
         self._code_traps: dict[int, int] = {}
+        #: DACR writes are hooked too (the C hook's dacr_write; needs the fill cache's logs)
+        self._dacr_hooks = False
+        #: DACR hooks removed for having gone unused (their MCRs run, Unicorn flushes its TLB)
+        self._dacr_pruned: set[int] = set()
+        self._dacr_mark = 0
+        self._prune_due = False
+        self._python_fills = 0
+        self._dacr_seen: set[int] = set()
+        self._quiet = False
         ram = bus.ram[0]
         self._ddr_lo = ram.base
         self._ddr_hi = ram.end
@@ -401,6 +424,7 @@ class ShadowMmu(BaseMmu):
                 if self._tlbf is not None:
                     # by-MVA operations it answers must drop the walker's answers for the page
                     self._tlbf.attach_fill_cache(self._fast)
+                    self._dacr_hooks = self._tlbf.dacr_ready
                 return
         self._hook = ctypes.c_size_t()
         err = uclib.uc_hook_add(vcpu.uc._uch, ctypes.byref(self._hook), UC_HOOK_TLB_FILL,
@@ -410,8 +434,15 @@ class ShadowMmu(BaseMmu):
             raise RuntimeError(f"uc_hook_add(UC_HOOK_TLB_FILL) failed: {err}")
 
     def _fill_raw(self, _uch, vaddr: int, access: int, entry_ptr: int, _ud) -> bool:
+        if self._quiet:
+            return False  # a probe of Unicorn's during _del_hook
         e = self._entry
         self._cacheable = True
+        self._fill_domain = DOM_ANY
+        self._python_fills += 1
+        if not self._python_fills & 255 and self._dacr_hooks:
+            if self._tlbf.dacr_done + self._tlbf.dacr_passed - self._dacr_mark >= DACR_PRUNE_EVERY:
+                self._prune_due = self.pending_service = True
         try:
             ok = self._fill(None, vaddr, access, e, None)
         except BaseException as exc:
@@ -427,8 +458,11 @@ class ShadowMmu(BaseMmu):
                 # programs under shadow paging; native fills never restore state).
                 self.vcpu.regs.write(UC_ARM_REG_CPSR, self._fill_cpsr & ~_CPSR_IT)
             fast = self._fast
-            if fast is not None and self._cacheable:
-                fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global)
+            if fast is not None:
+                fast.set_domain(self._fill_domain)
+                if self._cacheable:
+                    fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global,
+                                self._fill_domain)
         return ok
 
     def reset(self) -> None:
@@ -537,6 +571,11 @@ class ShadowMmu(BaseMmu):
         if self._fast is not None:  # what the fill cache needs to keep this answer
             self._fill_pl = pl
             self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
+            if sctlr & 1:  # the domain Unicorn's entry depends on (for DACR changes)
+                se = self.shadow.entry(vaddr, ctx & 0xFF)
+                self._fill_domain = DOM_ANY if se is None else se.domain
+            else:
+                self._fill_domain = DOM_NONE
         if access != UC_MEM_FETCH:
             # A data fill never grants X (a fetch asks again, as from a split I/D TLB). Unicorn
             # sends every store to a page whose TLB entry is executable down its slow path
@@ -709,8 +748,10 @@ class ShadowMmu(BaseMmu):
             self._fast.set_code(pa4k << 12, on)
 
     def service(self) -> None:
-        """After a slice in which protected pages were written."""
+        """After a slice in which protected pages were written (or DACR hooks are to be pruned)."""
         self.pending_service = False
+        if self._prune_due:
+            self._prune_dacr_hooks()
         if not self._traps:
             return
         self._stepping = True
@@ -791,7 +832,7 @@ class ShadowMmu(BaseMmu):
             self._set_code_page(pa4k, True)
             self._protect_page(pa4k)
         vas.add(va_page)
-        for op in _tlb_ops_in(data, va_page):
+        for op in _tlb_ops_in(data, va_page, self._dacr_hooks):
             self._add_hook(op)
 
     def _rescan(self, pa_page: int) -> None:
@@ -800,7 +841,7 @@ class ShadowMmu(BaseMmu):
             return
         for va_page in self._code_pages.get(pa_page >> 12, ()):
             self.stats.scanned_pages += 1
-            found = {op.addr: op for op in _tlb_ops_in(data, va_page)}
+            found = {op.addr: op for op in _tlb_ops_in(data, va_page, self._dacr_hooks)}
             self._drop_hooks(va_page, lambda va: va not in found
                              or found[va].raw != self._hooks[va][1].raw)
             for va, op in found.items():
@@ -808,6 +849,23 @@ class ShadowMmu(BaseMmu):
                     self._add_hook(op)
             # blocks translated before the hooks changed must not run on without them
             self.vcpu.uc.ctl_remove_cache(va_page, va_page + 0x1000)
+
+    def _prune_dacr_hooks(self) -> None:
+        """Remove the DACR hooks that went unused since the last pruning. Unicorn walks the whole
+        list of code hooks at every hooked instruction: Linux has about 1,200 DACR writes (one
+        per inlined uaccess_save_and_enable), and with all of them hooked the walk cost more
+        than the flushes saved. The few that run often stay."""
+        self._prune_due = False
+        tlbf = self._tlbf
+        self._dacr_mark = tlbf.dacr_done + tlbf.dacr_passed
+        for va, (h, op) in list(self._hooks.items()):
+            if op.tlb is None and not tlbf.take_hits(h) and h in self._dacr_seen:
+                del self._hooks[va]
+                self._del_hook(h)
+                self.stats.hooks -= 1
+                self._dacr_pruned.add(va)
+        # hooks added since the last pruning get a whole period before they can go
+        self._dacr_seen = {h for h, op in self._hooks.values() if op.tlb is None}
 
     def _drop_hooks(self, va_page: int, which) -> None:
         """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
@@ -817,13 +875,27 @@ class ShadowMmu(BaseMmu):
             self.stats.hooks -= 1
 
     def _del_hook(self, h: int) -> None:
-        if self._tlbf is not None:
-            self._tlbf.del_hook(h)
-        else:
-            self.vcpu.uc.hook_del(h)
+        # uc_hook_del invalidates the translated blocks the hook was compiled into, and finds
+        # their pages by translating their VAs under the vCPU's current state (another mode,
+        # another address space): a fill then must neither deliver a guest fault nor touch the
+        # guest's registers (Unicorn ignores the failure). Without this, a user process got the
+        # prefetch abort of a kernel VA.
+        self._quiet = True
+        fast = self._fast
+        if fast is not None:
+            fast.set_quiet(True)
+        try:
+            if self._tlbf is not None:
+                self._tlbf.del_hook(h)
+            else:
+                self.vcpu.uc.hook_del(h)
+        finally:
+            self._quiet = False
+            if fast is not None:
+                fast.set_quiet(False)
 
     def _add_hook(self, op) -> None:
-        if op.addr in self._hooks:
+        if op.addr in self._hooks or (op.tlb is None and op.addr in self._dacr_pruned):
             return
         if self._tlbf is not None:
             h = self._tlbf.add_hook(op.addr, op, CORE_REG_IDS[op.rt])

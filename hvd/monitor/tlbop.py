@@ -12,7 +12,7 @@ import os
 from typing import Callable
 
 from unicorn import UC_HOOK_CODE
-from unicorn.arm_const import UC_ARM_REG_CPSR
+from unicorn.arm_const import UC_ARM_REG_CP_REG, UC_ARM_REG_CPSR, UC_ARM_REG_PC
 from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.native import load_library
@@ -32,12 +32,17 @@ class _Filter(ctypes.Structure):
         ("fill", ctypes.c_void_p), ("fill_page_asid", ctypes.c_void_p), ("fill_page", ctypes.c_void_p),
         ("mbs", ctypes.c_uint8 * (4096 // 8)),
         ("pages", ctypes.c_uint8 * ((1 << 20) // 8)),
+        ("fill_dacr", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
+        ("vmem_read", ctypes.c_void_p), ("cp_regid", ctypes.c_int32), ("pc_regid", ctypes.c_int32),
+        ("dacr_done", ctypes.c_uint64), ("dacr_passed", ctypes.c_uint64),
     ]
 
 
 class _Op(ctypes.Structure):
     _fields_ = [("f", ctypes.c_void_p), ("passes", ctypes.c_uint32), ("rt_regid", ctypes.c_int32),
-                ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32), ("all_asids", ctypes.c_uint32)]
+                ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32), ("all_asids", ctypes.c_uint32),
+                ("dacr", ctypes.c_uint32), ("size", ctypes.c_uint32), ("raw", ctypes.c_uint32),
+                ("hits", ctypes.c_uint32)]
 
 
 class TlbOpFilter:
@@ -65,6 +70,19 @@ class TlbOpFilter:
         f.fill_page_asid = ctypes.cast(fast._lib.hvd_fill_flush_page_asid, ctypes.c_void_p).value
         f.fill_page = ctypes.cast(fast._lib.hvd_fill_flush_page, ctypes.c_void_p).value
         f.fill = ctypes.addressof(fast._f)
+        vmem_read = getattr(uclib, "uc_vmem_read", None)
+        if vmem_read is not None and os.environ.get("HVD_DACR_HOOK", "1") != "0":
+            # DACR writes done without Unicorn's whole-TLB flush (dacr_write in _tlbop.c)
+            f.fill_dacr = ctypes.cast(fast._lib.hvd_fill_dacr_change, ctypes.c_void_p).value
+            f.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
+            f.vmem_read = ctypes.cast(vmem_read, ctypes.c_void_p).value
+            f.cp_regid = UC_ARM_REG_CP_REG
+            f.pc_regid = UC_ARM_REG_PC
+
+    @property
+    def dacr_ready(self) -> bool:
+        """Whether DACR writes can be hooked (add_hook with a DACR op)."""
+        return bool(self._f.fill_dacr)
 
     def add_hook(self, address: int, op, rt_regid: int) -> int:
         """Hook ``op`` (a HookedOp) at ``address``; returns the hook's handle."""
@@ -72,9 +90,14 @@ class TlbOpFilter:
         o.f = ctypes.addressof(self._f)
         o.passes = op.passes
         o.rt_regid = rt_regid
-        o.kind = TLB_OP_NAMES.index(op.tlb.name) % KINDS
-        o.by_mva = int(op.tlb.scope in (SCOPE_MVA, SCOPE_MVAA))
-        o.all_asids = int(op.tlb.scope == SCOPE_MVAA)
+        if op.tlb is None:  # an MCR to DACR
+            o.dacr = 1
+            o.size = op.size
+            o.raw = int.from_bytes(op.raw, "little")
+        else:
+            o.kind = TLB_OP_NAMES.index(op.tlb.name) % KINDS
+            o.by_mva = int(op.tlb.scope in (SCOPE_MVA, SCOPE_MVAA))
+            o.all_asids = int(op.tlb.scope == SCOPE_MVAA)
         h = ctypes.c_size_t()
         err = uclib.uc_hook_add(self._uch, ctypes.byref(h), UC_HOOK_CODE, self._fn,
                                 ctypes.cast(ctypes.pointer(o), ctypes.c_void_p),
@@ -83,6 +106,14 @@ class TlbOpFilter:
             raise RuntimeError(f"uc_hook_add(UC_HOOK_CODE) failed: {err}")
         self._ops[h.value] = o
         return h.value
+
+    def take_hits(self, handle: int) -> int:
+        """DACR writes at a DACR hook since the last call."""
+        o = self._ops.get(handle)
+        if o is None:
+            return 0
+        n, o.hits = o.hits, 0
+        return n
 
     def del_hook(self, handle: int) -> None:
         uclib.uc_hook_del(self._uch, ctypes.c_size_t(handle))
@@ -96,6 +127,14 @@ class TlbOpFilter:
     @property
     def filtered(self) -> int:
         return self._f.filtered
+
+    @property
+    def dacr_done(self) -> int:
+        return self._f.dacr_done
+
+    @property
+    def dacr_passed(self) -> int:
+        return self._f.dacr_passed
 
     def filtered_by_name(self) -> dict[str, int]:
         by_kind = self._f.filtered_by_kind
