@@ -114,6 +114,7 @@ def test_linux_quick_qemu_side(tmp_path: Path, guest_images: dict[str, Path]) ->
     qemu, tlb = lx["runs"][0], lx["runs"][1]
     assert qemu["engine"] == "qemu" and qemu["status"] == "ok", qemu
     assert _number(qemu["boot_s"]) and _number(qemu["fork_guest_s"])
+    assert qemu["fork_failures"] == 0  # every /usr/bin/true ran and exited 0
     assert qemu["exit_status"] == 0  # poweroff -f ended QEMU
     assert tlb["engine"] == "hvd/tlb"
     assert lx["rounds"] == 1 and qemu["round"] == tlb["round"] == 1  # --quick: one round

@@ -4,7 +4,8 @@ shadow/wp, native) beside ``qemu-system-arm -M virt -cpu cortex-a15`` in the sam
 
 The initramfs's /init (a busybox shell script) prints markers with the guest's /proc/uptime:
 ``@@BOOT`` as soon as the shell runs (the "shell prompt"), ``@@FORK0`` and ``@@FORK1`` around
-200 runs of /usr/bin/true, then powers off with ``poweroff -f``. /usr/bin/true is a tiny static
+200 runs of /usr/bin/true (``@@FORK1`` also says how many failed: a run with failures has no
+fork+exec figure), then powers off with ``poweroff -f``. /usr/bin/true is a tiny static
 ARM ELF built here (exit(0) by syscall), so each iteration is a real fork+exec and not a busybox
 applet run inside the shell. The host timestamps each marker as it arrives on the console.
 
@@ -46,11 +47,12 @@ INIT = """#!/bin/sh
 mount -t proc proc /proc
 echo "@@BOOT $(cut -d' ' -f1 /proc/uptime)"
 i=0
+f=0
 t0=$(cut -d' ' -f1 /proc/uptime)
-while [ $i -lt {forks} ]; do /usr/bin/true; i=$((i+1)); done
+while [ $i -lt {forks} ]; do /usr/bin/true || f=$((f+1)); i=$((i+1)); done
 t1=$(cut -d' ' -f1 /proc/uptime)
 echo "@@FORK0 $t0"
-echo "@@FORK1 $t1"
+echo "@@FORK1 $t1 failed=$f"
 echo "forks=$i"
 poweroff -f
 """
@@ -150,7 +152,9 @@ def _result(log: MarkerLog, name: str, timeout: float, stop_reason: str | None,
     r: dict[str, Any] = {"engine": name, "deadline_s": timeout, **(extra or {})}
     r["boot_s"] = log.host.get("BOOT")
     r["boot_guest_uptime_s"] = log.guest.get("BOOT")
-    if "FORK0" in log.guest and "FORK1" in log.guest:
+    failed = re.search(rb"@@FORK1 [0-9.]+ failed=([0-9]+)", bytes(log.buf))
+    r["fork_failures"] = int(failed.group(1)) if failed else None
+    if "FORK0" in log.guest and "FORK1" in log.guest and not r["fork_failures"]:
         r["fork_guest_s"] = log.guest["FORK1"] - log.guest["FORK0"]
     else:
         r["fork_guest_s"] = None
@@ -159,6 +163,9 @@ def _result(log: MarkerLog, name: str, timeout: float, stop_reason: str | None,
         if stop_reason:
             r["status"] = f"stopped before the shell ({stop_reason})"
         r["console_tail"] = log.tail()
+    elif r["fork_failures"]:
+        # a child killed by a signal (or an exec that failed) is a monitor bug, not a figure
+        r["status"] = f"{r['fork_failures']} of {FORKS} fork+exec failed"
     elif r["fork_guest_s"] is None:
         r["status"] = f"reached the shell; fork loop not done within {timeout:g} s"
     else:

@@ -179,7 +179,7 @@ _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 
 MAX_SHADOWS = 64
 #: DACR writes between two prunings of the unused DACR hooks
-DACR_PRUNE_EVERY = 1 << 12
+DACR_PRUNE_EVERY = 1 << 9
 #: write traps after which a code page stops being protected until it next runs privileged
 CODE_WRITE_LIMIT = 8
 #: physical pages remembered as writable in Unicorn's TLB before the record is reset
