@@ -144,6 +144,13 @@ main:
 	CHECK	"other code at the dacr write's va", r1, 7
 	PROBE	"dacr unchanged", V_D2, P_READ, 0xb5000002
 
+	NOTE	"a DACR write in Thumb code"
+	PROBE	"thumb on page read", (V_D3 + 6 * 0x1000), P_READ, 0xa5000006
+	MOV32	r0, DACR(CLIENT, CLIENT, NOACC)
+	blx	thumb_set_dacr
+	PROBE_FAULT "thumb off page read", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	SETDACR	CLIENT, CLIENT, CLIENT
+
 	NOTE	"domain 0 code keeps running whatever the others say"
 	SETDACR	NOACC, NOACC, NOACC
 	PROBE	"domain 0 read", TPAGE(1), P_READ, 0xa5000001
@@ -152,6 +159,17 @@ main:
 	bl	mmu_off
 	pop	{r4-r11, lr}
 	b	finish
+
+/* thumb_set_dacr(r0): DACR = r0 from Thumb code */
+	.thumb
+	.type thumb_set_dacr, %function
+	.thumb_func
+thumb_set_dacr:
+	mcr	p15, 0, r0, c3, c0, 0
+	isb
+	bx	lr
+	.size thumb_set_dacr, . - thumb_set_dacr
+	.arm
 
 /* Templates: copied to CODE_A and CODE_B and run there, never run in place. */
 	.section .rodata.templates, "a"
