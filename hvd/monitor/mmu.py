@@ -570,11 +570,12 @@ class ShadowMmu(BaseMmu):
             self._audit(vaddr, acc, pl, pa, perms)
         if self._fast is not None:  # what the fill cache needs to keep this answer
             self._fill_pl = pl
-            self._fill_global = not sctlr & 1 or self.shadow.global_at(vaddr, ctx & 0xFF)
-            if sctlr & 1:  # the domain Unicorn's entry depends on (for DACR changes)
+            if sctlr & 1:  # the shadow entry this answer came from: global? which domain?
                 se = self.shadow.entry(vaddr, ctx & 0xFF)
+                self._fill_global = se is not None and se.global_
                 self._fill_domain = DOM_ANY if se is None else se.domain
             else:
+                self._fill_global = True
                 self._fill_domain = DOM_NONE
         if access != UC_MEM_FETCH:
             # A data fill never grants X (a fetch asks again, as from a split I/D TLB). Unicorn
@@ -860,9 +861,7 @@ class ShadowMmu(BaseMmu):
         self._dacr_mark = tlbf.dacr_done + tlbf.dacr_passed
         for va, (h, op) in list(self._hooks.items()):
             if op.tlb is None and not tlbf.take_hits(h) and h in self._dacr_seen:
-                del self._hooks[va]
-                self._del_hook(h)
-                self.stats.hooks -= 1
+                self._remove_hook(va)
                 self._dacr_pruned.add(va)
         # hooks added since the last pruning get a whole period before they can go
         self._dacr_seen = {h for h, op in self._hooks.values() if op.tlb is None}
@@ -870,9 +869,12 @@ class ShadowMmu(BaseMmu):
     def _drop_hooks(self, va_page: int, which) -> None:
         """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
         for va in [v for v in self._hooks if va_page <= v < va_page + 0x1000 and which(v)]:
-            h, _ = self._hooks.pop(va)
-            self._del_hook(h)
-            self.stats.hooks -= 1
+            self._remove_hook(va)
+
+    def _remove_hook(self, va: int) -> None:
+        h, _ = self._hooks.pop(va)
+        self._del_hook(h)
+        self.stats.hooks -= 1
 
     def _del_hook(self, h: int) -> None:
         # uc_hook_del invalidates the translated blocks the hook was compiled into, and finds

@@ -145,16 +145,9 @@ class ShadowTables:
             perms = (perms & ~W) | WP
         return pa, perms
 
-    def global_at(self, va: int, asid: int) -> bool:
-        """Whether lookup(va, asid, ...) finds a global entry (same search order)."""
-        if (va >> 20) in self._l1:
-            return True
-        if ((asid + 1) << 20 | (va >> 12)) in self._l2:
-            return False
-        return (va >> 12) in self._l2
-
     def entry(self, va: int, asid: int) -> ShadowEntry | None:
-        """The entry lookup() would use for ``va`` under ``asid`` (for tests and the gdb stub)."""
+        """The entry lookup() would use for ``va`` under ``asid`` (tests, the gdb stub, and the fill
+        hook for the answer's global bit and domain)."""
         a = (asid + 1) << 20
         return (self._l1.get(va >> 20) or self._l2.get(a | (va >> 12))
                 or self._l2.get(va >> 12) or self._l1.get(a | (va >> 20)))
