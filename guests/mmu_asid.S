@@ -8,13 +8,18 @@
  * TLB maintenance) shows each its own mappings, again and again.  A table
  * of the inactive ASID is changed and TLBIASID / TLBIMVA(VA|ASID) make the
  * change visible when that ASID runs again; TLBIMVA drops a global entry
- * whatever ASID it names; TLBIALL drops everything.
+ * whatever ASID it names; TLBIALL drops everything.  Then: more non-global
+ * pages read than a monitor may keep a record of before an ASID switch (768,
+ * each address space's own), and a TLBIASID of the running address space
+ * from Thumb code.
  */
 #include "guest.h"
 
 #define VX	0x30000000	/* nG section */
 #define VXP	0x32000000	/* nG small page */
 #define VG	0x31000000	/* global section, the same in both tables */
+#define VMANY	0x34000000	/* 768 nG small pages: L2TAB(2..4) in A, L2TAB(8..10) in B */
+#define NMANY	768
 #define NGSECT(pa)	((pa) | L1_SECT | L1_SECT_AP(AP_PRIV) | L1_SECT_NG | L1_SECT_C | L1_SECT_B)
 #define GSECT(pa)	((pa) | L1_SECT | L1_SECT_AP(AP_PRIV) | L1_SECT_C | L1_SECT_B)
 #define NGPAGE(pa)	((pa) | L2_SMALL | L2_AP(AP_PRIV) | L2_NG | 0xc)
@@ -115,7 +120,97 @@ main:
 	SWITCH	L1_A, 1
 	READS	"asid1 after tlbiall", 0xc0000001, 0xa5000004, 0xb5000000
 
+	NOTE	"TLBIASID of the running address space, from Thumb code"
+	CALL3	set_l2, L2TAB(0), VXP, NGPAGE(TPAGE(6))
+	mov	r0, #1
+	blx	thumb_tlbiasid
+	PROBE	"asid1 page after thumb tlbiasid", VXP, P_READ, 0xa5000006
+	PROBE	"asid1 section after thumb tlbiasid", (VX + 0x10), P_READ, 0xc0000001
+	CALL3	set_l2, L2TAB(0), VXP, NGPAGE(TPAGE(7))
+	mov	r0, #1
+	blx	thumb_tlbiasid_ite
+	CHECK	"thumb ite: the else instruction skipped", r0, 1
+	PROBE	"asid1 page after tlbiasid in an IT block", VXP, P_READ, 0xa5000007
+
+	NOTE	"768 non-global pages read, then an ASID switch"
+	CALL3	fill_words, L2TAB(2), NGPAGE(TPAGE(1)), NMANY
+	CALL3	fill_words, L2TAB(8), NGPAGE(TPAGE(2)), NMANY
+	CALL3	set_l1, L1_A, VMANY, (L2TAB(2) | L1_TABLE)
+	CALL3	set_l1, L1_A, (VMANY + 0x100000), (L2TAB(3) | L1_TABLE)
+	CALL3	set_l1, L1_A, (VMANY + 0x200000), (L2TAB(4) | L1_TABLE)
+	CALL3	set_l1, L1_B, VMANY, (L2TAB(8) | L1_TABLE)
+	CALL3	set_l1, L1_B, (VMANY + 0x100000), (L2TAB(9) | L1_TABLE)
+	CALL3	set_l1, L1_B, (VMANY + 0x200000), (L2TAB(10) | L1_TABLE)
+	MOV32	r0, VMANY
+	mov	r1, #NMANY
+	MOV32	r2, 0xa5000001
+	bl	count_other
+	CHECK	"asid1: pages not its own", r0, 0
+	SWITCH	L1_B, 2
+	MOV32	r0, VMANY
+	mov	r1, #NMANY
+	MOV32	r2, 0xa5000002
+	bl	count_other
+	CHECK	"asid2 after 768 pages of asid1: pages not its own", r0, 0
+	SWITCH	L1_A, 1
+	MOV32	r0, VMANY
+	mov	r1, #NMANY
+	MOV32	r2, 0xa5000001
+	bl	count_other
+	CHECK	"asid1 again: pages not its own", r0, 0
+
 	SWITCH	L1_A, 0
 	bl	mmu_off
 	pop	{r4-r11, lr}
 	b	finish
+
+/* count_other(r0 = VA, r1 = pages, r2 = word): r0 = how many of the pages from VA on do not
+   hold r2 in their first word. Clobbers r1-r3. */
+	.type count_other, %function
+count_other:
+	mov	r3, r0
+	mov	r0, #0
+1:	ldr	ip, [r3]
+	add	r3, r3, #0x1000
+	cmp	ip, r2
+	addne	r0, r0, #1
+	subs	r1, r1, #1
+	bne	1b
+	bx	lr
+	.size count_other, . - count_other
+
+/* fill_words(r0 = address, r1 = word, r2 = count): store r1 count times from r0 on, DSB. */
+	.type fill_words, %function
+fill_words:
+1:	str	r1, [r0], #4
+	subs	r2, r2, #1
+	bne	1b
+	dsb
+	bx	lr
+	.size fill_words, . - fill_words
+
+/* thumb_tlbiasid(r0 = ASID): TLBIASID from Thumb code, DSB, ISB */
+	.thumb
+	.type thumb_tlbiasid, %function
+	.thumb_func
+thumb_tlbiasid:
+	mcr	p15, 0, r0, c8, c7, 2
+	dsb
+	isb
+	bx	lr
+	.size thumb_tlbiasid, . - thumb_tlbiasid
+
+/* thumb_tlbiasid_ite(r0 = ASID): TLBIASID as the 'then' of an ITE EQ block that always takes
+   it; the 'else' (r0 = 7) must not run */
+	.type thumb_tlbiasid_ite, %function
+	.thumb_func
+thumb_tlbiasid_ite:
+	cmp	r0, r0
+	ite	eq
+	mcreq	p15, 0, r0, c8, c7, 2
+	movne	r0, #7
+	dsb
+	isb
+	bx	lr
+	.size thumb_tlbiasid_ite, . - thumb_tlbiasid_ite
+	.arm

@@ -151,6 +151,24 @@ main:
 	PROBE_FAULT "thumb off page read", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
 	SETDACR	CLIENT, CLIENT, CLIENT
 
+	NOTE	"a DACR write in a Thumb IT block whose condition fails does nothing"
+	PROBE	"thumb it: page read before", (V_D3 + 6 * 0x1000), P_READ, 0xa5000006
+	mov	r0, #1
+	mov	r1, #1
+	MOV32	r2, DACR(CLIENT, CLIENT, NOACC)
+	blx	thumb_set_dacr_ne
+	mrc	p15, 0, r0, c3, c0, 0
+	CHECK	"thumb it: dacr after mcrne, equal", r0, DACR(CLIENT, CLIENT, CLIENT)
+	PROBE	"thumb it: page read after mcrne, equal", (V_D3 + 6 * 0x1000), P_READ, 0xa5000006
+	mov	r0, #1
+	mov	r1, #2
+	MOV32	r2, DACR(CLIENT, CLIENT, NOACC)
+	blx	thumb_set_dacr_ne
+	mrc	p15, 0, r0, c3, c0, 0
+	CHECK	"thumb it: dacr after mcrne, not equal", r0, DACR(CLIENT, CLIENT, NOACC)
+	PROBE_FAULT "thumb it: page read after mcrne, not equal", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	SETDACR	CLIENT, CLIENT, CLIENT
+
 	NOTE	"domain 0 code keeps running whatever the others say"
 	SETDACR	NOACC, NOACC, NOACC
 	PROBE	"domain 0 read", TPAGE(1), P_READ, 0xa5000001
@@ -169,6 +187,17 @@ thumb_set_dacr:
 	isb
 	bx	lr
 	.size thumb_set_dacr, . - thumb_set_dacr
+
+/* thumb_set_dacr_ne(r0, r1, r2): DACR = r2 if r0 != r1, by an MCRNE in an IT block */
+	.type thumb_set_dacr_ne, %function
+	.thumb_func
+thumb_set_dacr_ne:
+	cmp	r0, r1
+	it	ne
+	mcrne	p15, 0, r2, c3, c0, 0
+	isb
+	bx	lr
+	.size thumb_set_dacr_ne, . - thumb_set_dacr_ne
 	.arm
 
 /* Templates: copied to CODE_A and CODE_B and run there, never run in place. */

@@ -77,6 +77,10 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define DOM_NONE 17u   /* an answer no DACR change can alter (the MMU off) */
 #define DOMS 17u       /* the logs: one per domain, and DOM_ANY's */
 #define DLOG 128u      /* VA pages a log holds; one more marks it overflowed */
+#define NGLOG 512u     /* VA pages of non-global answers the ASID log holds (likewise) */
+#define STRAYS 64u     /* PCs of the fills that saw a DACR change no hook made */
+#define QUIET 1u       /* f->quiet: a miss fails, no Python */
+#define PROBE 2u       /* f->quiet: a miss goes to Python, which delivers no fault */
 
 struct uc_tlb_entry {
     uint64_t paddr;
@@ -140,12 +144,23 @@ struct hvd_fill {
     /* the domain logs (see hvd_fill_dacr_change) */
     uint32_t slow_domain;        /* set by Python with each answer it gives; DOM_ANY otherwise */
     int32_t cp_regid;            /* UC_ARM_REG_CP_REG */
-    uint32_t quiet;              /* set by Python around uc_hook_del (see ShadowMmu._del_hook) */
+    uint32_t quiet;              /* QUIET or PROBE, set by Python around Unicorn's own probes
+                                    (see ShadowMmu._del_hook, _invalidate_blocks) */
     uint32_t quiet_misses;
     uint64_t dacr_pages;         /* pages flushed for DACR changes */
     uint64_t dacr_overflows;     /* DACR changes left to Unicorn's whole-TLB flush */
+    uint64_t dacr_strays;        /* DACR changes seen by a fill that no hook here made */
+    uint32_t dacr_seen;          /* DACR as of the last fill or hooked write */
+    uint32_t stray_n;            /* the PCs of the last STRAYS such fills, from stray_pc[stray_n] */
+    uint32_t stray_pc[STRAYS];
     uint32_t dlen[DOMS];
     uint32_t dlog[DOMS][DLOG];
+    /* the ASID log (see hvd_fill_asid_change) */
+    uint32_t slow_global;        /* set by Python with each answer it gives; 0 otherwise */
+    uint32_t nglen;
+    uint64_t asid_pages;         /* pages flushed for ASID changes and TLBIASIDs */
+    uint64_t asid_overflows;     /* ... left to Unicorn's whole-TLB flush */
+    uint32_t nglog[NGLOG];
     struct unpriv pcs[UNPRIV];
     uint32_t asid_gen[256]; /* per ASID; bumped to drop the ASID's non-global answers */
     struct slot slots[PAGES * 6 * WAYS];
@@ -173,18 +188,26 @@ static inline bool same_state(const struct hvd_fill *f, const struct slot *s, co
 void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perms, uint32_t global,
                      uint32_t domain);
 
-/* An answer given to Unicorn: its VA page goes into its domain's log */
-static inline void log_domain(struct hvd_fill *f, uint32_t domain, uint32_t va)
+/* An answer given to Unicorn: its VA page goes into its domain's log, and into the ASID log
+   unless it is global (an answer from a global entry, or with the MMU off) */
+static inline void log_answer(struct hvd_fill *f, uint32_t domain, uint32_t global, uint32_t va)
 {
     uint32_t n;
 
-    if (domain >= DOMS)
-        return;
-    n = f->dlen[domain];
-    if (n < DLOG)
-        f->dlog[domain][n] = va;
-    if (n <= DLOG)
-        f->dlen[domain] = n + 1;
+    if (domain < DOMS) {
+        n = f->dlen[domain];
+        if (n < DLOG)
+            f->dlog[domain][n] = va;
+        if (n <= DLOG)
+            f->dlen[domain] = n + 1;
+    }
+    if (!global) {
+        n = f->nglen;
+        if (n < NGLOG)
+            f->nglog[n] = va;
+        if (n <= NGLOG)
+            f->nglen = n + 1;
+    }
 }
 
 /* Permissions (PL1, PL0) a client domain grants for AP[2:0], before XN (B3.7.1; with
@@ -287,7 +310,7 @@ static int walk_fill(struct hvd_fill *f, void *uc, uint32_t va, uint32_t kind, u
     e->paddr = pa;
     e->perms = (int)perms;
     hvd_fill_insert(f, pl, pa, perms, global, domain);
-    log_domain(f, domain, va);
+    log_answer(f, domain, global, va);
     return 1;
 }
 
@@ -311,6 +334,15 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
     cpsr = (uint32_t)*f->v[0];
     for (i = 0; i < NSTATE; i++)
         state[i] = (uint32_t)*f->v[2 + i];
+    if (state[1] != f->dacr_seen) {
+        /* DACR changed under an MCR with no hook (pruned, or never scanned): Unicorn flushed
+           its whole TLB. The PC is a few instructions after that MCR (Linux follows it with an
+           ISB, which ends the block: the next block's fetch misses right after it): Python puts
+           the pruned DACR hooks just before such PCs back (ShadowMmu._prune_dacr_hooks). */
+        f->dacr_seen = state[1];
+        f->dacr_strays++;
+        f->stray_pc[f->stray_n++ & (STRAYS - 1u)] = (uint32_t)*f->v[1];
+    }
     kind = (uint32_t)(type - UC_MEM_READ);
     pl = (cpsr & 0x1F) != 0x10;
     f->last_valid = 1;
@@ -334,7 +366,7 @@ bool hvd_fill_hook(void *uc, uint64_t vaddr, int type, struct uc_tlb_entry *e, s
                 e->paddr = s->pa;
                 e->perms = (int)s->perms;
                 f->hits++;
-                log_domain(f, s->domain, va);
+                log_answer(f, s->domain, s->global, va);
                 goto answered;
             }
         }
@@ -352,15 +384,16 @@ answered:
     }
     return true;
 slow:
-    if (f->quiet) { /* a probe of Unicorn's, between runs: no guest fault, no Python */
+    if (f->quiet == QUIET) { /* a probe of Unicorn's, between runs: no guest fault, no Python */
         f->quiet_misses++;
         return false;
     }
     f->misses++;
     f->slow_domain = DOM_ANY;
+    f->slow_global = 0;
     if (!f->slow(uc, vaddr, type, e, 0))
         return false;
-    log_domain(f, f->slow_domain, va);
+    log_answer(f, f->slow_domain, f->slow_global, va);
     return true;
 }
 
@@ -405,6 +438,8 @@ void hvd_fill_forget(struct hvd_fill *f)
     f->last_valid = 0;
 }
 
+void hvd_fill_reset_domains(struct hvd_fill *f);
+
 void hvd_fill_flush_all(struct hvd_fill *f)
 {
     if (++f->gen == 0)
@@ -413,7 +448,7 @@ void hvd_fill_flush_all(struct hvd_fill *f)
        is left anywhere */
     if (f->wr)
         memset(f->wr, 0, (size_t)f->ram.pages * sizeof(uint32_t));
-    memset(f->dlen, 0, sizeof f->dlen);
+    hvd_fill_reset_domains(f);
 }
 
 /* Python, when a DDR page becomes a protected code page: where this hook gave it W since the
@@ -516,7 +551,6 @@ void hvd_fill_forget_unpriv_page(struct hvd_fill *f, uint32_t va)
    flush and steps over the MCR. Returns 0, with every log emptied, when a log it needs had
    overflowed: the caller lets the MCR run, and Unicorn flushes everything. The fill cache's
    own answers need nothing: each is kept with the DACR it was given under. */
-void hvd_fill_reset_domains(struct hvd_fill *f);
 
 int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t new)
 {
@@ -526,6 +560,7 @@ int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t ne
     } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
     uint32_t changed = 0, d, i;
 
+    f->dacr_seen = new;
     for (d = 0; d < 16; d++)
         if (((old ^ new) >> (2 * d)) & 3u)
             changed |= 1u << d;
@@ -556,4 +591,47 @@ int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t ne
 void hvd_fill_reset_domains(struct hvd_fill *f)
 {
     memset(f->dlen, 0, sizeof f->dlen);
+    f->nglen = 0;
+}
+
+/* Drop Unicorn's entries of every non-global answer given since its TLB was last emptied of
+   them (the ASID log), page by page. Returns 0, with every log emptied, when the log had
+   overflowed: the caller then has Unicorn flush its whole TLB. */
+int hvd_fill_flush_nonglobal(struct hvd_fill *f, void *uc)
+{
+    struct {
+        uint32_t cp, is64, sec, crn, crm, opc1, opc2;
+        uint64_t val;
+    } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
+    uint32_t i;
+
+    if (f->nglen > NGLOG) {
+        hvd_fill_reset_domains(f);
+        f->asid_overflows++;
+        return 0;
+    }
+    for (i = 0; i < f->nglen; i++) {
+        tlbimva.val = f->nglog[i];
+        f->reg_write(uc, f->cp_regid, &tlbimva);
+    }
+    f->asid_pages += f->nglen;
+    f->nglen = 0;
+    return 1;
+}
+
+/* The guest changes CONTEXTIDR from `old` to `new` (the C TLB-operation hook, before its MCR
+   runs). QEMU keeps no ASID in its TLB entries, so Unicorn flushes its whole TLB at every
+   change, and Linux changes the ASID at every switch between processes: the kernel's global
+   entries, valid in every address space, would all be refilled. Unicorn only ever holds the
+   non-global answers of the current ASID (every change of it comes here or flushes
+   everything), and each went into the ASID log: flush those pages and return 1; the caller
+   writes CONTEXTIDR without Unicorn's flush and steps over the MCR. A change of the PROCID
+   alone changes no translation. Returns 0 when the log had overflowed (as
+   hvd_fill_flush_nonglobal). The fill cache keeps its answers with the CONTEXTIDR they were
+   given under: nothing to drop there. */
+int hvd_fill_asid_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t new)
+{
+    if (!((old ^ new) & 0xFFu))
+        return 1;
+    return hvd_fill_flush_nonglobal(f, uc);
 }

@@ -32,7 +32,7 @@ typedef void (*fill_page_asid_fn)(void *fill, uint32_t va, uint32_t asid);
 typedef void (*fill_page_fn)(void *fill, uint32_t va);
 typedef int (*reg_write_fn)(void *uc, int regid, const void *value);
 typedef int (*vmem_read_fn)(void *uc, uint64_t address, int prot, void *bytes, uint64_t size);
-typedef int (*fill_dacr_fn)(void *fill, void *uc, uint32_t old, uint32_t new);
+typedef int (*fill_change_fn)(void *fill, void *uc, uint32_t old, uint32_t new);
 
 #define UC_PROT_EXEC 4
 #define CPSR_IT 0x0600FC00u
@@ -57,14 +57,17 @@ struct hvd_tlbop_filter {
     fill_page_fn fill_page;          /* hvd_fill_flush_page */
     uint8_t mbs[4096u / 8u];         /* 1 MiB regions with first-level entries */
     uint8_t pages[(1u << 20) / 8u];  /* 4 KiB pages with second-level entries */
-    /* DACR writes (see dacr_write): set up with the fill cache */
-    fill_dacr_fn fill_dacr;          /* hvd_fill_dacr_change */
+    /* DACR and CONTEXTIDR writes (see reg_write): set up with the fill cache */
+    fill_change_fn fill_dacr;        /* hvd_fill_dacr_change */
     reg_write_fn reg_write;
     vmem_read_fn vmem_read;
     int32_t cp_regid;                /* UC_ARM_REG_CP_REG */
     int32_t pc_regid;
     uint64_t dacr_done;              /* DACR writes done here, without Unicorn's flush */
     uint64_t dacr_passed;            /* DACR writes left to the instruction */
+    fill_change_fn fill_asid;        /* hvd_fill_asid_change */
+    uint64_t ctx_done;               /* CONTEXTIDR writes done here */
+    uint64_t ctx_passed;             /* CONTEXTIDR writes left to the instruction */
 };
 
 struct hvd_tlbop {                   /* one per hooked instruction: the hook's user data */
@@ -74,37 +77,51 @@ struct hvd_tlbop {                   /* one per hooked instruction: the hook's u
     uint32_t kind;                   /* index into filtered_by_kind */
     uint32_t by_mva;                 /* the operand is an MVA (TLBIMVA, TLBIMVAA and forms) */
     uint32_t all_asids;              /* TLBIMVAA and forms: every ASID's entries */
-    uint32_t dacr;                   /* not a TLB operation: MCR to DACR */
+    uint32_t reg;                    /* not a TLB operation: MCR to DACR (REG_DACR) or
+                                        CONTEXTIDR (REG_CONTEXTIDR) */
     uint32_t size;                   /* the instruction's bytes (4) */
     uint32_t raw;                    /* ... as found in the code page */
     uint32_t hits;                   /* DACR writes here since Python last looked (pruning) */
 };
 
-/* MCR p15, 0, Rt, c3, c0, 0 at PL1, its condition passed. Unicorn's DACR write flushes its
-   whole TLB; Linux writes DACR at every kernel entry and exit. Done here instead: drop
-   Unicorn's entries of the domains that change (hvd_fill_dacr_change), write DACR without the
-   flush, and go on after the instruction. Left to the instruction itself (a whole-TLB flush,
-   always correct) when the bytes at the address are no longer the instruction found (the hook
-   is by VA), when a domain log overflowed, or inside a Thumb IT block (stepping over it would
-   leave the IT state behind). */
-static void dacr_write(void *uc, uint64_t address, struct hvd_tlbop *op, uint32_t cpsr)
+#define REG_DACR 1u
+#define REG_CONTEXTIDR 2u
+
+/* MCR p15, 0, Rt, c3, c0, 0 (DACR) or MCR p15, 0, Rt, c13, c0, 1 (CONTEXTIDR) at PL1, its
+   condition passed. Unicorn flushes its whole TLB at both: Linux writes DACR at every kernel
+   entry and exit, and CONTEXTIDR at every switch between processes. Done here instead: drop
+   only Unicorn's entries the change can make wrong (those of the domains that change,
+   hvd_fill_dacr_change; the non-global ones, hvd_fill_asid_change), write the register
+   without the flush, and go on after the instruction. Left to the instruction itself (a
+   whole-TLB flush, always correct) when the bytes at the address are no longer the
+   instruction found (the hook is by VA), when a log overflowed, or in a Thumb IT block
+   (stepping over it would leave the IT state behind). CPSR's IT bits are not kept up to date
+   in the middle of a translated block, but Unicorn calls the hook of a Thumb instruction in an
+   IT block only when its condition passes, and does not leave a block inside an IT block: the
+   new PC is not taken there, and the MCR runs after this hook, writing the same value again
+   with Unicorn's flush (mmu_domain's Thumb IT case). */
+static void reg_write(void *uc, uint64_t address, struct hvd_tlbop *op, uint32_t cpsr)
 {
     struct hvd_tlbop_filter *f = op->f;
-    struct cp_reg dacr = {15, 0, 0, 3, 0, 0, 0, 0};
+    struct cp_reg dacr = {15, 0, 0, 3, 0, 0, 0, 0}, ctx = {15, 0, 0, 13, 0, 0, 1, 0};
+    struct cp_reg *reg = op->reg == REG_DACR ? &dacr : &ctx;
+    fill_change_fn change = op->reg == REG_DACR ? f->fill_dacr : f->fill_asid;
+    uint64_t *done = op->reg == REG_DACR ? &f->dacr_done : &f->ctx_done;
+    uint64_t *passed = op->reg == REG_DACR ? &f->dacr_passed : &f->ctx_passed;
     uint32_t code = 0, value = 0, pc;
 
-    if (!f->fill_dacr || (cpsr & CPSR_IT) ||
+    if (!change || (cpsr & CPSR_IT) ||
         f->vmem_read(uc, address, UC_PROT_EXEC, &code, op->size) != 0 || code != op->raw ||
-        f->reg_read(uc, op->rt_regid, &value) != 0 || f->reg_read(uc, f->cp_regid, &dacr) != 0 ||
-        !f->fill_dacr(f->fill, uc, (uint32_t)dacr.val, value)) {
-        f->dacr_passed++;
+        f->reg_read(uc, op->rt_regid, &value) != 0 || f->reg_read(uc, f->cp_regid, reg) != 0 ||
+        !change(f->fill, uc, (uint32_t)reg->val, value)) {
+        (*passed)++;
         return;
     }
-    dacr.val = value;
-    f->reg_write(uc, f->cp_regid, &dacr); /* Unicorn's raw write: no flush */
+    reg->val = value;
+    f->reg_write(uc, f->cp_regid, reg); /* Unicorn's raw write: no flush */
     pc = ((uint32_t)address + op->size) | ((cpsr & 0x20u) ? 1u : 0u);
-    f->reg_write(uc, f->pc_regid, &pc);   /* Unicorn leaves the block and goes on from there */
-    f->dacr_done++;
+    f->reg_write(uc, f->pc_regid, &pc); /* Unicorn leaves the block and goes on from there */
+    (*done)++;
 }
 
 void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop *op)
@@ -118,9 +135,9 @@ void hvd_tlbop_hook(void *uc, uint64_t address, uint32_t size, struct hvd_tlbop 
         return;
     if (!(cpsr & 0x20u) && !((op->passes >> (cpsr >> 28)) & 1u))
         return;
-    if (op->dacr) {
+    if (op->reg) {
         op->hits++;
-        dacr_write(uc, address, op, cpsr);
+        reg_write(uc, address, op, cpsr);
         return;
     }
     if (op->by_mva) {

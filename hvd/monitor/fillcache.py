@@ -30,6 +30,10 @@ DOM_ANY = 16  # an answer's domain, unknown: dropped at every DACR change
 DOM_NONE = 17  # an answer no DACR change alters (the MMU off)
 DOMS = 17
 DLOG = 128
+NGLOG = 512
+STRAYS = 64
+QUIET = 1  # set_quiet: a miss fails without Python
+PROBE = 2  # set_quiet: a miss goes to Python, which must deliver no fault
 
 
 class _Slot(ctypes.Structure):
@@ -65,7 +69,12 @@ class _Fill(ctypes.Structure):
         ("slow_domain", ctypes.c_uint32), ("cp_regid", ctypes.c_int32),
         ("quiet", ctypes.c_uint32), ("quiet_misses", ctypes.c_uint32),
         ("dacr_pages", ctypes.c_uint64), ("dacr_overflows", ctypes.c_uint64),
+        ("dacr_strays", ctypes.c_uint64), ("dacr_seen", ctypes.c_uint32), ("stray_n", ctypes.c_uint32),
+        ("stray_pc", ctypes.c_uint32 * STRAYS),
         ("dlen", ctypes.c_uint32 * DOMS), ("dlog", (ctypes.c_uint32 * DLOG) * DOMS),
+        ("slow_global", ctypes.c_uint32), ("nglen", ctypes.c_uint32),
+        ("asid_pages", ctypes.c_uint64), ("asid_overflows", ctypes.c_uint64),
+        ("nglog", ctypes.c_uint32 * NGLOG),
         ("pcs", _Unpriv * UNPRIV),
         ("asid_gen", ctypes.c_uint32 * 256),
         ("slots", _Slot * (PAGES * 6 * WAYS)),
@@ -81,6 +90,7 @@ class FillCache:
         self._lib = lib
         f = self._f = _Fill()
         self._ptr = ctypes.pointer(f)
+        self._uch = uc._uch
         # a StateReader of its own: its buffers are where the C hook's batch read lands
         self._state = StateReader(uc)
         ids, vals, addrs = self._state.raw_layout(("sctlr", "dacr", "contextidr"))
@@ -157,20 +167,47 @@ class FillCache:
     def hits(self) -> int:
         return self._f.hits
 
-    def set_quiet(self, on: bool) -> None:
-        """Around uc_hook_del: Unicorn then translates the hooked code's VAs under whatever
-        state the vCPU stopped in; a miss must fail quietly (no guest fault, no Python)."""
-        self._f.quiet = int(on)
+    def set_quiet(self, mode: int) -> None:
+        """Around Unicorn's own probes between runs (uc_hook_del and uc_ctl_remove_cache
+        translate code VAs under whatever state the vCPU stopped in): QUIET, a miss fails
+        without Python; PROBE, a miss goes to Python, which must deliver no fault; 0, off.
+        Either way the vCPU's Thumb IT bits are left alone."""
+        self._f.quiet = mode
 
-    def set_domain(self, domain: int) -> None:
-        """The domain of the answer the Python hook is giving (DOM_NONE with the MMU off): the
-        C hook logs the page under it, for DACR changes (hvd_fill_dacr_change)."""
-        self._f.slow_domain = domain
+    def stray_pcs(self, n: int) -> list[int]:
+        """PCs of the last ``n`` (at most STRAYS) fills that saw a DACR change no hook made."""
+        f = self._f
+        end = f.stray_n
+        return [f.stray_pc[(end - 1 - i) % STRAYS] for i in range(min(n, STRAYS, end))]
+
+    def set_domain(self, domain: int, global_: bool) -> None:
+        """The domain of the answer the Python hook is giving (DOM_NONE with the MMU off), and
+        whether it is global: the C hook logs the page under them, for DACR changes
+        (hvd_fill_dacr_change) and ASID changes (hvd_fill_asid_change)."""
+        f = self._f
+        f.slow_domain = domain
+        f.slow_global = global_
+
+    def flush_nonglobal(self) -> bool:
+        """Drop Unicorn's entries for every non-global answer given since they were last all
+        dropped (hvd_fill_flush_nonglobal). False when that record overflowed: the caller
+        must flush Unicorn's whole TLB."""
+        return bool(self._lib.hvd_fill_flush_nonglobal(self._ptr, self._uch))
+
+    @property
+    def asid_pages(self) -> int:
+        """Unicorn pages flushed for ASID changes and TLBIASIDs instead of its whole TLB."""
+        return self._f.asid_pages
 
     @property
     def dacr_pages(self) -> int:
         """Unicorn pages flushed for DACR changes done without its whole-TLB flush."""
         return self._f.dacr_pages
+
+    @property
+    def dacr_strays(self) -> int:
+        """DACR changes a fill saw that no DACR hook made (the MCR ran: a whole-TLB flush)."""
+        return self._f.dacr_strays
 
     @property
     def walks(self) -> int:
@@ -212,4 +249,6 @@ def create(uc, slow_cb, ram=None) -> FillCache | None:
     lib.hvd_fill_set_code.argtypes = [ctypes.c_void_p, ctypes.c_uint32, ctypes.c_uint32]
     lib.hvd_fill_take_writable.restype = ctypes.c_uint32
     lib.hvd_fill_take_writable.argtypes = [ctypes.c_void_p, ctypes.c_uint32]
+    lib.hvd_fill_flush_nonglobal.restype = ctypes.c_int
+    lib.hvd_fill_flush_nonglobal.argtypes = [ctypes.c_void_p, ctypes.c_void_p]
     return FillCache(lib, uc, slow_cb, ram, walk=os.environ.get("HVD_C_WALK", "1") != "0")

@@ -26,6 +26,7 @@ answered for that page.
 
 from __future__ import annotations
 
+import bisect
 import ctypes
 import logging
 import os
@@ -45,7 +46,8 @@ from .shadow import WP, ShadowTables
 from .state import StateReader
 from .stats import ShadowStats
 from .tlbops import SCOPE_ASID, SCOPE_MVA, TLB_OPS, TlbOp
-from .fillcache import DOM_ANY, DOM_NONE, WR_MANY, FillCache, create as create_fill_cache
+from .fillcache import (DOM_ANY, DOM_NONE, PROBE, QUIET, WR_MANY, FillCache,
+                        create as create_fill_cache)
 from .tlbop import TlbOpFilter, create as create_tlbop_filter
 from .walker import RWX, R, W, X, Fault, Translation, walk
 
@@ -113,13 +115,16 @@ def changed_words(old: bytes, new: bytes) -> list[int]:
 
 
 class HookedOp:
-    """A TLB maintenance instruction the monitor hooks: where, which, and its encoding."""
+    """A TLB maintenance instruction the monitor hooks: where, which, and its encoding; or
+    (``tlb`` None) a write to the register ``reg`` ("DACR", "CONTEXTIDR")."""
 
-    __slots__ = ("addr", "tlb", "rt", "size", "raw", "passes")
+    __slots__ = ("addr", "tlb", "rt", "size", "raw", "passes", "reg")
 
-    def __init__(self, addr: int, tlb: TlbOp, rt: int, size: int, raw: bytes, cond: int = 14) -> None:
+    def __init__(self, addr: int, tlb: TlbOp | None, rt: int, size: int, raw: bytes,
+                 cond: int = 14, reg: str | None = None) -> None:
         self.addr = addr
         self.tlb = tlb
+        self.reg = reg
         self.rt = rt
         self.size = size
         self.raw = raw
@@ -143,26 +148,29 @@ def _cond_passes(cond: int) -> int:
 _COND_PASSES = [_cond_passes(c) for c in range(16)]
 
 
-def _tlb_ops_in(data: bytes, va_page: int, dacr: bool = False) -> list[HookedOp]:
+
+def _tlb_ops_in(data: bytes, va_page: int, regs: frozenset[str] = frozenset()) -> list[HookedOp]:
     """The TLB maintenance operations in a code page, with their ARM condition: a conditional
     one (``mcrne``, as Linux's ``tlb_op()`` emits them) acts only when its condition passes.
     Linux on a uniprocessor skips the Inner Shareable forms that way, one of them a TLBIALLIS
     in every flush_tlb_mm. Thumb ones are taken as always executed (the IT state is not
     reliable in a code hook), which can only invalidate more than the guest asked: allowed.
-    With ``dacr``, the writes to DACR too (``tlb`` None), for the C hook's dacr_write."""
+    With ``regs``, the writes to those registers too (``tlb`` None; DACR, CONTEXTIDR), for the
+    C hook's reg_write."""
     from .scanner import scan_page
 
     out = []
     for op in scan_page(data, va_page):
+        reg = None
         if op.category == "tlb":
             tlb = TLB_OPS[op.kind]
-        elif dacr and op.kind == "DACR":
-            tlb = None
+        elif op.kind in regs:
+            tlb, reg = None, op.kind
         else:
             continue
         off = op.address - va_page
         out.append(HookedOp(op.address, tlb, op.rt, op.size,
-                            bytes(data[off:off + op.size]), op.cond))
+                            bytes(data[off:off + op.size]), op.cond, reg))
     return out
 
 UNTIL_PAGE = 0xFFFF_F000  # one Unicorn page (UC_PAGE_SIZE) holding the vCPU's emu_start 'until'
@@ -180,6 +188,12 @@ _ACCESS = {UC_MEM_READ: R, UC_MEM_WRITE: W, UC_MEM_FETCH: X}
 MAX_SHADOWS = 64
 #: DACR writes between two prunings of the unused DACR hooks
 DACR_PRUNE_EVERY = 1 << 9
+#: DACR writes without a hook in one such period that put the pruned hooks back
+DACR_REARM_UNHOOKED = 1 << 6
+#: periods a DACR hook that has run goes unused before it is pruned (one, if it never ran)
+DACR_IDLE_PERIODS = 8
+#: how far before the PC of a fill that saw an unhooked DACR change the MCR is looked for
+DACR_STRAY_REACH = 256
 #: write traps after which a code page stops being protected until it next runs privileged
 CODE_WRITE_LIMIT = 8
 #: physical pages remembered as writable in Unicorn's TLB before the record is reset
@@ -354,6 +368,16 @@ class BaseMmu:
                 d["dacr_writes_done"] = self._tlbf.dacr_done
                 d["dacr_writes_flushed"] = self._tlbf.dacr_passed
                 d["dacr_pages_flushed"] = self._fast.dacr_pages
+                # DACR changes made by MCRs without a hook (each a whole-TLB flush), and how
+                # often the pruned hooks were put back for them
+                d["dacr_writes_unhooked"] = self._fast.dacr_strays
+                d["dacr_rearms"] = self._dacr_rearms
+            if self._asid_hooks:
+                # CONTEXTIDR writes done without Unicorn's whole-TLB flush, those left to it,
+                # and the non-global pages flushed instead (for those and for TLBIASIDs)
+                d["asid_writes_done"] = self._tlbf.ctx_done
+                d["asid_writes_flushed"] = self._tlbf.ctx_passed
+                d["asid_pages_flushed"] = self._fast.asid_pages
             d["tlb_ops"] = d.get("tlb_ops", 0) + self._tlbf.filtered
             for name, n in self._tlbf.filtered_by_name().items():
                 d[f"tlb_ops_{name}"] = d.get(f"tlb_ops_{name}", 0) + n
@@ -393,13 +417,23 @@ class ShadowMmu(BaseMmu):
         self._code_traps: dict[int, int] = {}
         #: DACR writes are hooked too (the C hook's dacr_write; needs the fill cache's logs)
         self._dacr_hooks = False
-        #: DACR hooks removed for having gone unused (their MCRs run, Unicorn flushes its TLB)
-        self._dacr_pruned: set[int] = set()
+        #: register writes hooked (_tlb_ops_in's regs); CONTEXTIDR also means a TLBIASID drops
+        #: only Unicorn's non-global entries (ShadowMmu._asid_flush_in_place)
+        self._reg_hooks: frozenset[str] = frozenset()
+        self._asid_hooks = False
+        #: DACR hooks removed for having gone unused (their MCRs run, Unicorn flushes its TLB),
+        #: by VA: put back when DACR writes without a hook become frequent
+        self._dacr_pruned: dict[int, object] = {}
         self._dacr_mark = 0
+        self._dacr_stray_mark = 0
+        self._dacr_rearms = 0
         self._prune_due = False
         self._python_fills = 0
         self._dacr_seen: set[int] = set()
+        self._dacr_idle: dict[int, int] = {}  # DACR hook handle -> periods unused in a row
+        self._dacr_used: set[int] = set()     # VAs of DACR hooks that have run
         self._quiet = False
+        self._probing = False
         ram = bus.ram[0]
         self._ddr_lo = ram.base
         self._ddr_hi = ram.end
@@ -425,6 +459,10 @@ class ShadowMmu(BaseMmu):
                     # by-MVA operations it answers must drop the walker's answers for the page
                     self._tlbf.attach_fill_cache(self._fast)
                     self._dacr_hooks = self._tlbf.dacr_ready
+                    self._asid_hooks = self._tlbf.asid_ready
+                    self._reg_hooks = frozenset(
+                        name for name, on in (("DACR", self._dacr_hooks),
+                                              ("CONTEXTIDR", self._asid_hooks)) if on)
                 return
         self._hook = ctypes.c_size_t()
         err = uclib.uc_hook_add(vcpu.uc._uch, ctypes.byref(self._hook), UC_HOOK_TLB_FILL,
@@ -439,9 +477,10 @@ class ShadowMmu(BaseMmu):
         e = self._entry
         self._cacheable = True
         self._fill_domain = DOM_ANY
+        self._fill_global = False
         self._python_fills += 1
         if not self._python_fills & 255 and self._dacr_hooks:
-            if self._tlbf.dacr_done + self._tlbf.dacr_passed - self._dacr_mark >= DACR_PRUNE_EVERY:
+            if self._dacr_writes() - self._dacr_mark >= DACR_PRUNE_EVERY:
                 self._prune_due = self.pending_service = True
         try:
             ok = self._fill(None, vaddr, access, e, None)
@@ -450,7 +489,7 @@ class ShadowMmu(BaseMmu):
             return False
         if ok:
             _memmove(entry_ptr, _PACK_ENTRY(e.paddr, e.perms), 12)
-            if self._fill_cpsr & _CPSR_IT:
+            if self._fill_cpsr & _CPSR_IT and not self._probing:
                 # Unicorn restored this instruction's state before calling the hook, Thumb IT
                 # bits included. In the middle of a translated block QEMU keeps them 0 and
                 # writes them only when the block ends inside an IT block: left set, they make
@@ -459,7 +498,7 @@ class ShadowMmu(BaseMmu):
                 self.vcpu.regs.write(UC_ARM_REG_CPSR, self._fill_cpsr & ~_CPSR_IT)
             fast = self._fast
             if fast is not None:
-                fast.set_domain(self._fill_domain)
+                fast.set_domain(self._fill_domain, self._fill_global)
                 if self._cacheable:
                     fast.insert(self._fill_pl, e.paddr, e.perms, self._fill_global,
                                 self._fill_domain)
@@ -701,6 +740,8 @@ class ShadowMmu(BaseMmu):
         return True
 
     def _guest_fault(self, f: Fault, vaddr: int, access: int) -> None:
+        if self._probing:
+            return  # one of Unicorn's own probes (_invalidate_blocks), not a guest access
         far = self.vcpu.exact_fault_address(vaddr, access)
         if access == UC_MEM_FETCH:
             self.vcpu.pending_abort = (Exc.PABT, AbortInfo(f.ifsr(), far))
@@ -708,6 +749,8 @@ class ShadowMmu(BaseMmu):
             self.vcpu.pending_abort = (Exc.DABT, AbortInfo(f.dfsr(), far))
 
     def _external_abort(self, vaddr: int, access: int) -> None:
+        if self._probing:
+            return
         self.stats.guest_faults += 1
         far = self.vcpu.exact_fault_address(vaddr, access)
         if access == UC_MEM_FETCH:
@@ -833,7 +876,7 @@ class ShadowMmu(BaseMmu):
             self._set_code_page(pa4k, True)
             self._protect_page(pa4k)
         vas.add(va_page)
-        for op in _tlb_ops_in(data, va_page, self._dacr_hooks):
+        for op in _tlb_ops_in(data, va_page, self._reg_hooks):
             self._add_hook(op)
 
     def _rescan(self, pa_page: int) -> None:
@@ -842,7 +885,7 @@ class ShadowMmu(BaseMmu):
             return
         for va_page in self._code_pages.get(pa_page >> 12, ()):
             self.stats.scanned_pages += 1
-            found = {op.addr: op for op in _tlb_ops_in(data, va_page, self._dacr_hooks)}
+            found = {op.addr: op for op in _tlb_ops_in(data, va_page, self._reg_hooks)}
             self._drop_hooks(va_page, lambda va: va not in found
                              or found[va].raw != self._hooks[va][1].raw)
             for va, op in found.items():
@@ -851,20 +894,86 @@ class ShadowMmu(BaseMmu):
             # blocks translated before the hooks changed must not run on without them
             self.vcpu.uc.ctl_remove_cache(va_page, va_page + 0x1000)
 
+    def _dacr_writes(self) -> int:
+        """DACR writes so far: at hooks (done there or left to the MCR) and without one."""
+        return self._tlbf.dacr_done + self._tlbf.dacr_passed + self._fast.dacr_strays
+
     def _prune_dacr_hooks(self) -> None:
-        """Remove the DACR hooks that went unused since the last pruning. Unicorn walks the whole
-        list of code hooks at every hooked instruction: Linux has about 1,200 DACR writes (one
-        per inlined uaccess_save_and_enable), and with all of them hooked the walk cost more
-        than the flushes saved. The few that run often stay."""
+        """Remove the DACR hooks that went unused. Unicorn walks the whole list of code hooks at
+        every hooked instruction (and at every instruction it translates): Linux has about 1,200
+        DACR writes (one per inlined uaccess_save_and_enable), and with all of them hooked the
+        walks cost more than the flushes saved. A hook that never ran goes after one period of
+        DACR_PRUNE_EVERY writes, one that has run after DACR_IDLE_PERIODS periods unused.
+
+        What runs changes (the end of a boot, then a fork+exec loop): DACR writes at pruned
+        sites show as DACR changes no hook made (each a whole-TLB flush), and the fill that saw
+        one left its PC. When they were frequent in the period, the pruned hooks shortly before
+        those PCs are put back."""
         self._prune_due = False
-        tlbf = self._tlbf
-        self._dacr_mark = tlbf.dacr_done + tlbf.dacr_passed
+        tlbf, fast = self._tlbf, self._fast
+        self._dacr_mark = self._dacr_writes()
+        strays, self._dacr_stray_mark = (fast.dacr_strays - self._dacr_stray_mark,
+                                         fast.dacr_strays)
+        idle, used = self._dacr_idle, self._dacr_used
         for va, (h, op) in list(self._hooks.items()):
-            if op.tlb is None and not tlbf.take_hits(h) and h in self._dacr_seen:
-                self._remove_hook(va)
-                self._dacr_pruned.add(va)
+            if op.reg == "DACR" and h in self._dacr_seen:
+                if tlbf.take_hits(h):
+                    used.add(va)
+                    idle[h] = 0
+                    continue
+                n = idle[h] = idle.get(h, 0) + 1
+                if n >= (DACR_IDLE_PERIODS if va in used else 1):
+                    self._remove_hook(va)
+                    self._dacr_pruned[va] = op
+                    del idle[h]
+        if strays >= DACR_REARM_UNHOOKED and self._dacr_pruned:
+            self._rearm_dacr_hooks(fast.stray_pcs(strays))
         # hooks added since the last pruning get a whole period before they can go
-        self._dacr_seen = {h for h, op in self._hooks.values() if op.tlb is None}
+        self._dacr_seen = {h for h, op in self._hooks.values() if op.reg == "DACR"}
+        for h in self._dacr_seen:
+            tlbf.take_hits(h)
+
+    def _rearm_dacr_hooks(self, pcs: list[int]) -> None:
+        """Hook again the pruned DACR writes up to DACR_STRAY_REACH bytes before these PCs."""
+        pruned = self._dacr_pruned
+        sites = sorted(pruned)
+        back = []
+        for pc in set(pcs):
+            i = bisect.bisect_right(sites, pc)
+            while i and pc - sites[i - 1] <= DACR_STRAY_REACH:
+                i -= 1
+                back.append(sites[i])
+        if not back:
+            return
+        self._dacr_rearms += 1
+        for va in back:
+            op = pruned.pop(va, None)
+            if op is not None:
+                self._add_hook(op)
+        self._invalidate_blocks({va & ~0xFFF for va in back})
+
+    def _invalidate_blocks(self, pages) -> None:
+        """Drop Unicorn's translated blocks of these guest code pages (VAs), so that hooks added
+        since compile into them. uc_ctl_remove_cache finds the blocks by translating each VA
+        under the vCPU's current state: between runs that may be User mode, where kernel code
+        cannot be fetched, so the vCPU is moved to Supervisor mode for the probes and back
+        (Unicorn swaps the banked registers both ways). A miss goes to Python, which walks as
+        for any fill and delivers no fault: a page that cannot be translated now (not mapped)
+        keeps its blocks, which then run without the new hooks: slower, never wrong."""
+        regs = self.vcpu.regs
+        cpsr = regs.read(UC_ARM_REG_CPSR)
+        user = (cpsr & 0x1F) == 0x10
+        if user:
+            regs.write(UC_ARM_REG_CPSR, (cpsr & ~0x1F) | 0x13)
+        self._set_quiet(PROBE)
+        try:
+            remove = self.vcpu.uc.ctl_remove_cache
+            for page in sorted(pages):
+                remove(page, page + 0x1000)
+        finally:
+            self._set_quiet(0)
+            if user:
+                regs.write(UC_ARM_REG_CPSR, cpsr)
 
     def _drop_hooks(self, va_page: int, which) -> None:
         """Remove the TLB-operation hooks in the 4 KiB VA page for which ``which(va)`` holds."""
@@ -882,22 +991,25 @@ class ShadowMmu(BaseMmu):
         # another address space): a fill then must neither deliver a guest fault nor touch the
         # guest's registers (Unicorn ignores the failure). Without this, a user process got the
         # prefetch abort of a kernel VA.
-        self._quiet = True
-        fast = self._fast
-        if fast is not None:
-            fast.set_quiet(True)
+        self._set_quiet(QUIET)
         try:
             if self._tlbf is not None:
                 self._tlbf.del_hook(h)
             else:
                 self.vcpu.uc.hook_del(h)
         finally:
-            self._quiet = False
-            if fast is not None:
-                fast.set_quiet(False)
+            self._set_quiet(0)
+
+    def _set_quiet(self, mode: int) -> None:
+        """QUIET: fills fail (no guest fault, no Python work); PROBE: fills are answered as
+        usual but a fault is not delivered; 0: normal. Both leave the Thumb IT bits alone."""
+        self._quiet = mode == QUIET
+        self._probing = mode == PROBE
+        if self._fast is not None:
+            self._fast.set_quiet(mode)
 
     def _add_hook(self, op) -> None:
-        if op.addr in self._hooks or (op.tlb is None and op.addr in self._dacr_pruned):
+        if op.addr in self._hooks or (op.reg == "DACR" and op.addr in self._dacr_pruned):
             return
         if self._tlbf is not None:
             h = self._tlbf.add_hook(op.addr, op, CORE_REG_IDS[op.rt])
@@ -925,7 +1037,7 @@ class ShadowMmu(BaseMmu):
 
     def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
         """Just before the guest executes a TLB maintenance operation."""
-        cpsr = self.state.read()[0]
+        cpsr, *_, ctx = self.state.read()
         if (cpsr & 0x1F) == 0x10:
             return  # user mode: the instruction is UNDEFINED there
         if not op.passes >> (cpsr >> 28) & 1 and not cpsr & 0x20:
@@ -939,11 +1051,35 @@ class ShadowMmu(BaseMmu):
         res = self.shadow.apply_tlb_op(op.tlb, value)
         scope = op.tlb.scope
         if scope == SCOPE_ASID:
-            self.flush_unicorn_tlb(asid=value & 0xFF)
+            if not self._asid_flush_in_place(address, op, value & 0xFF, cpsr, ctx):
+                self.flush_unicorn_tlb(asid=value & 0xFF)
         elif res is None:
             self.flush_unicorn_tlb()
         elif res:
             self.flush_unicorn_pages(res, asid=value & 0xFF if scope == SCOPE_MVA else None)
+
+
+    def _asid_flush_in_place(self, address: int, op, asid: int, cpsr: int, ctx: int) -> bool:
+        """A TLBIASID without Unicorn's whole-TLB flush: Unicorn holds non-global entries of the
+        current ASID only (a CONTEXTIDR write drops them, _fillcache.c's hvd_fill_asid_change),
+        so for another ASID there is nothing of it to drop, and for the current one the pages
+        in the fill cache's ASID log. Then the instruction is stepped over. False (nothing
+        done to Unicorn) when that cannot be done: the log overflowed, or a Thumb IT block.
+
+        Unicorn runs the hook of a Thumb instruction in an IT block only when its condition
+        passes, and does not leave a block in the middle of an IT block: the new PC is then
+        not taken, the MCR runs after the hook and Unicorn flushes its TLB (mmu_asid's ITE
+        case shows the instruction after it still skipped). CPSR's IT bits read here are not
+        kept up to date inside a block; the check is for those that are."""
+        if not self._asid_hooks or cpsr & _CPSR_IT:
+            return False
+        fast = self._fast
+        if asid == ctx & 0xFF and not fast.flush_nonglobal():
+            return False
+        fast.flush_asid(asid)
+        self.stats.asid_flushes_in_place += 1
+        self.vcpu.regs.write(UC_ARM_REG_PC, (address + op.size) | (1 if cpsr & 0x20 else 0))
+        return True
 
 
 class NativeMmu(BaseMmu):

@@ -29,6 +29,8 @@ class ShadowStats:
     scanned_pages: guest code pages scanned for CP15 operations.
     hooks: code hooks placed on CP15 operations.
     retired_code_pages: code pages no longer protected after repeated writes (until they run again).
+    asid_flushes_in_place: TLBIASIDs done without Unicorn's whole-TLB flush (only the current
+    ASID's non-global pages dropped).
     """
 
     fills: int = 0
@@ -43,6 +45,7 @@ class ShadowStats:
     scanned_pages: int = 0
     hooks: int = 0
     retired_code_pages: int = 0
+    asid_flushes_in_place: int = 0
 
     def count_tlb_op(self, name: str) -> None:
         self.tlb_ops += 1

@@ -21,6 +21,8 @@ from .tlbops import SCOPE_MVA, SCOPE_MVAA, TLB_OP_NAMES
 
 KINDS = 16
 _PYTHON_CFUNC = ctypes.CFUNCTYPE(None, ctypes.c_uint64)
+#: register writes the C hook does itself (HookedOp.reg -> _tlbop.c's REG_*)
+REG_CODES = {"DACR": 1, "CONTEXTIDR": 2}
 
 
 class _Filter(ctypes.Structure):
@@ -35,13 +37,14 @@ class _Filter(ctypes.Structure):
         ("fill_dacr", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
         ("vmem_read", ctypes.c_void_p), ("cp_regid", ctypes.c_int32), ("pc_regid", ctypes.c_int32),
         ("dacr_done", ctypes.c_uint64), ("dacr_passed", ctypes.c_uint64),
+        ("fill_asid", ctypes.c_void_p), ("ctx_done", ctypes.c_uint64), ("ctx_passed", ctypes.c_uint64),
     ]
 
 
 class _Op(ctypes.Structure):
     _fields_ = [("f", ctypes.c_void_p), ("passes", ctypes.c_uint32), ("rt_regid", ctypes.c_int32),
                 ("kind", ctypes.c_uint32), ("by_mva", ctypes.c_uint32), ("all_asids", ctypes.c_uint32),
-                ("dacr", ctypes.c_uint32), ("size", ctypes.c_uint32), ("raw", ctypes.c_uint32),
+                ("reg", ctypes.c_uint32), ("size", ctypes.c_uint32), ("raw", ctypes.c_uint32),
                 ("hits", ctypes.c_uint32)]
 
 
@@ -71,18 +74,29 @@ class TlbOpFilter:
         f.fill_page = ctypes.cast(fast._lib.hvd_fill_flush_page, ctypes.c_void_p).value
         f.fill = ctypes.addressof(fast._f)
         vmem_read = getattr(uclib, "uc_vmem_read", None)
-        if vmem_read is not None and os.environ.get("HVD_DACR_HOOK", "1") != "0":
-            # DACR writes done without Unicorn's whole-TLB flush (dacr_write in _tlbop.c)
+        if vmem_read is None:
+            return
+        # DACR and CONTEXTIDR writes done without Unicorn's whole-TLB flush (reg_write in
+        # _tlbop.c)
+        f.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
+        f.vmem_read = ctypes.cast(vmem_read, ctypes.c_void_p).value
+        f.cp_regid = UC_ARM_REG_CP_REG
+        f.pc_regid = UC_ARM_REG_PC
+        if os.environ.get("HVD_DACR_HOOK", "1") != "0":
             f.fill_dacr = ctypes.cast(fast._lib.hvd_fill_dacr_change, ctypes.c_void_p).value
-            f.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
-            f.vmem_read = ctypes.cast(vmem_read, ctypes.c_void_p).value
-            f.cp_regid = UC_ARM_REG_CP_REG
-            f.pc_regid = UC_ARM_REG_PC
+        if os.environ.get("HVD_ASID_HOOK", "1") != "0":
+            f.fill_asid = ctypes.cast(fast._lib.hvd_fill_asid_change, ctypes.c_void_p).value
 
     @property
     def dacr_ready(self) -> bool:
         """Whether DACR writes can be hooked (add_hook with a DACR op)."""
         return bool(self._f.fill_dacr)
+
+    @property
+    def asid_ready(self) -> bool:
+        """Whether CONTEXTIDR writes can be hooked (add_hook with a CONTEXTIDR op), and the
+        monitor may drop only the non-global answers for a TLBIASID."""
+        return bool(self._f.fill_asid)
 
     def add_hook(self, address: int, op, rt_regid: int) -> int:
         """Hook ``op`` (a HookedOp) at ``address``; returns the hook's handle."""
@@ -90,8 +104,8 @@ class TlbOpFilter:
         o.f = ctypes.addressof(self._f)
         o.passes = op.passes
         o.rt_regid = rt_regid
-        if op.tlb is None:  # an MCR to DACR
-            o.dacr = 1
+        if op.tlb is None:  # an MCR to DACR or CONTEXTIDR
+            o.reg = REG_CODES[op.reg]
             o.size = op.size
             o.raw = int.from_bytes(op.raw, "little")
         else:
@@ -135,6 +149,14 @@ class TlbOpFilter:
     @property
     def dacr_passed(self) -> int:
         return self._f.dacr_passed
+
+    @property
+    def ctx_done(self) -> int:
+        return self._f.ctx_done
+
+    @property
+    def ctx_passed(self) -> int:
+        return self._f.ctx_passed
 
     def filtered_by_name(self) -> dict[str, int]:
         by_kind = self._f.filtered_by_kind
