@@ -9,6 +9,8 @@ setup(ext_modules=[
     # hvd/cpu/_blockhook.c: Unicorn's per-block hook, loaded with ctypes (no Python API inside)
     Extension("hvd.cpu._blockhook", ["hvd/cpu/_blockhook.c"], extra_compile_args=["-O2"],
               optional=True),
+    # hvd/cpu/_svc.c: Supervisor Call entry without leaving emu_start
+    Extension("hvd.cpu._svc", ["hvd/cpu/_svc.c"], extra_compile_args=["-O2"], optional=True),
     # hvd/devices/_counter32k.c: the 32 kHz counter's CR read (Linux's clocksource, sched_clock)
     Extension("hvd.devices._counter32k", ["hvd/devices/_counter32k.c"], extra_compile_args=["-O2"],
               optional=True),

@@ -4,7 +4,8 @@
  * SVC from SVC mode and from User mode in ARM state, and from Thumb state:
  * vector, LR = next instruction (+4 ARM, +2 Thumb), SPSR = the CPSR before
  * (flags, mode, masks, T), CPSR on entry (SVC mode, I set, A/F unchanged),
- * and the immediate found through LR.  Then SVC through a moved VBAR.
+ * and the immediate found through LR.  Then SVC through a moved VBAR, and an
+ * SVC in a Thumb IT block (its return goes on in the block).
  */
 #include "guest.h"
 
@@ -92,6 +93,14 @@ svc_vbar:
 	svc	#7
 	CHECK	"svc-vbar handler ran", r0, 0x5a
 	CHECKREL "svc-vbar lr-insn", r1, svc_vbar, 4
+
+	/* 6. SVC as the first instruction of an ITTE EQ block, condition true: SPSR keeps
+	   the IT state after it, so the handler's return runs the 'then' and skips the 'else'. */
+	mov	r0, #0
+	blx	thumb_svc_it
+	CHECK	"svc-it handler ran", r0, 0x5a
+	CHECK	"svc-it then ran", r3, 6
+	CHECK	"svc-it else skipped", r2, 0
 	MOV32	r0, arm_vectors
 	mcr	p15, 0, r0, c12, c0, 0
 	isb
@@ -112,6 +121,20 @@ svc_usr:
 	b	.
 
 	.thumb
+	.type thumb_svc_it, %function
+	.thumb_func
+thumb_svc_it:
+	push	{r4, lr}		/* the SVC, taken in SVC mode, overwrites LR */
+	movs	r2, #0
+	movs	r3, #0
+	cmp	r2, r3
+	itte	eq
+	svceq	#8
+	moveq	r3, #6
+	movne	r2, #5
+	pop	{r4, pc}
+	.size thumb_svc_it, . - thumb_svc_it
+
 	.type thumb_svc, %function
 	.thumb_func
 thumb_svc:

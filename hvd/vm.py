@@ -260,7 +260,7 @@ class VM:
     def stats(self) -> dict[str, Any]:
         cpu = {
             "slices": self.vcpu.slices,
-            "exceptions": self.vcpu.exceptions_taken,
+            "exceptions": self.vcpu.exceptions,
             "irqs": self.vcpu.irqs_taken,
             "wfi_sleeps": self.vcpu.wfi_sleeps,
             "idle_ns": self.vcpu.idle_ns,

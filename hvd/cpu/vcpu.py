@@ -39,7 +39,7 @@ from typing import Callable
 from unicorn import (
     UC_ARCH_ARM, UC_ERR_EXCEPTION, UC_ERR_FETCH_UNMAPPED, UC_ERR_READ_UNMAPPED,
     UC_ERR_WRITE_UNMAPPED, UC_ERR_FETCH_PROT, UC_ERR_READ_PROT, UC_ERR_WRITE_PROT, UC_HOOK_INSN_INVALID,
-    UC_HOOK_INTR, UC_MODE_ARM, Uc, UcError,
+    UC_MODE_ARM, Uc, UcError,
 )
 from unicorn.arm_const import (
     UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_R0, UC_ARM_REG_R1, UC_CPU_ARM_CORTEX_A8,
@@ -51,6 +51,7 @@ from capstone import arm as csarm
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 
 from .blockhook import BlockHook
+from .svchook import SvcHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
 from .arm import CORTEX_A8_R3P2_MIDR, CP15_MIDR, CP15_SCR, CP15_SCTLR, CP15_VBAR, SCR_NS_FW_AW, CPSR_F, CPSR_I, CPSR_M, CPSR_T, MODE_USR, UC_PAGE_MASK, UC_PAGE_SIZE, CORE_REG_IDS, CoreRegs, Cp15
@@ -168,10 +169,9 @@ class VCpu:
         self._alarm_until = float("-inf")
         self._alarm_on_slice = False
         self._cpu_clock: int | None = None  # the vCPU thread's CPU-time clock (alarm fallback)
-        self._hooks = [
-            self.uc.hook_add(UC_HOOK_INTR, self._on_intr),
-            self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid),
-        ]
+        #: exceptions: SVC entry in C, the rest in _on_intr
+        self._svc = SvcHook(self.uc, self._on_intr_guarded, semihosting=semihosting)
+        self._hooks = [self.uc.hook_add(UC_HOOK_INSN_INVALID, self._on_invalid)]
         #: instruction counting and the stop where a pending interrupt gets unmasked (C hook)
         self.blocks = BlockHook(self.uc, self._read_code)
         clock.on_new_deadline = self._on_new_deadline
@@ -273,6 +273,19 @@ class VCpu:
 
     # ------------------------------------------------------------------------------------------
     # Unicorn hooks (vCPU thread, inside emu_start)
+    @property
+    def exceptions(self) -> int:
+        """Exceptions taken so far (in Python and by the C SVC hook)."""
+        return self.exceptions_taken + self._svc.taken
+
+    def _on_intr_guarded(self, intno: int) -> None:
+        try:
+            self._on_intr(self.uc, intno, None)
+        except BaseException as exc:  # never into Unicorn: stop this VM as for a hook error
+            if self.uc._hook_exception is None:
+                self.uc._hook_exception = exc
+            self.uc.emu_stop()
+
     def _on_intr(self, uc: Uc, intno: int, _ud: object) -> None:
         try:
             if intno == EXCP_SWI:

@@ -544,8 +544,8 @@ void hvd_fill_forget_unpriv_page(struct hvd_fill *f, uint32_t va)
 /* The guest changes DACR from `old` to `new` (the C TLB-operation hook, before its MCR runs).
    Unicorn would flush its whole TLB there (QEMU keeps no domain in its TLB entries), and Linux
    changes DACR at every kernel entry and exit (software PAN): the refills cost more than the
-   rest of a fork+exec loop's monitor work. Only Unicorn's entries of the domains whose field
-   changed can be wrong afterwards, and every answer this hook gave went into its domain's log
+   rest of a fork+exec loop's monitor work. Only Unicorn's entries of the domains whose access
+   is taken away can be wrong afterwards (see below), and every answer this hook gave went into its domain's log
    (DOM_ANY's when Python did not say): flush those pages, page by page (TLBIMVA's write
    function: every mmu index), and return 1; the caller then writes DACR without Unicorn's
    flush and steps over the MCR. Returns 0, with every log emptied, when a log it needs had
@@ -558,12 +558,21 @@ int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t ne
         uint32_t cp, is64, sec, crn, crm, opc1, opc2;
         uint64_t val;
     } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
-    uint32_t changed = 0, d, i;
+    uint32_t changed = 0, d, i, was, now;
 
     f->dacr_seen = new;
-    for (d = 0; d < 16; d++)
-        if (((old ^ new) >> (2 * d)) & 3u)
+    for (d = 0; d < 16; d++) {
+        was = (old >> (2 * d)) & 3u;
+        now = (new >> (2 * d)) & 3u;
+        /* Only a domain whose access is taken away can leave entries allowing too much: to
+           No access (0, or the reserved 2, which hvd treats alike), or Manager to Client. An
+           entry given under No access does not exist (the fill faulted), and one given under
+           Client allows no more than Manager does: an access it does not allow misses in
+           Unicorn's TLB and is filled again. Linux's uaccess_save_and_enable, which opens
+           the user domain, so flushes nothing; the restore after it does. */
+        if (was != now && (now == 0u || now == 2u || (was == 3u && now == 1u)))
             changed |= 1u << d;
+    }
     if (!changed)
         return 1;
     changed |= 1u << DOM_ANY;

@@ -1,0 +1,76 @@
+"""The vCPU's exception hook with Supervisor Call entry in C (``_svc.c``).
+
+A system call is the guest exception a Linux process takes most often; done in Python it ended
+the run (see :meth:`hvd.cpu.vcpu.VCpu._take_in_hook`). The C hook takes it without leaving
+emu_start and hands every other exception to the Python hook. Without the library (a source
+tree nobody built), or with ``HVD_C_SVC=0``, the Python hook is registered directly.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import logging
+import os
+from typing import Callable
+
+from unicorn import UC_HOOK_INTR
+from unicorn.arm_const import (
+    UC_ARM_REG_CP_REG, UC_ARM_REG_CPSR, UC_ARM_REG_LR, UC_ARM_REG_PC, UC_ARM_REG_SPSR,
+)
+from unicorn.unicorn_py3.unicorn import uclib
+
+from hvd.native import load_library
+
+log = logging.getLogger("hvd.cpu")
+
+_PYTHON = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+
+
+class _Svc(ctypes.Structure):
+    _fields_ = [
+        ("taken", ctypes.c_uint64), ("passed", ctypes.c_uint64),
+        ("semihosting", ctypes.c_uint32),
+        ("cpsr_regid", ctypes.c_int32), ("pc_regid", ctypes.c_int32), ("lr_regid", ctypes.c_int32),
+        ("spsr_regid", ctypes.c_int32), ("cp_regid", ctypes.c_int32),
+        ("reg_read", ctypes.c_void_p), ("reg_write", ctypes.c_void_p),
+        ("batch_write", ctypes.c_void_p), ("python", ctypes.c_void_p),
+        ("vmem_read", ctypes.c_void_p),
+    ]
+
+
+class SvcHook:
+    """Registers the C hook in front of ``python(intno)`` (the vCPU's exception hook body, which
+    must not raise). :attr:`available` is False when the Python hook had to be used alone."""
+
+    def __init__(self, uc, python: Callable[[int], None], semihosting: bool) -> None:
+        self.available = False
+        self._s = None
+        lib = None if os.environ.get("HVD_C_SVC", "1") == "0" else load_library("hvd.cpu", "_svc")
+        vmem_read = getattr(uclib, "uc_vmem_read", None)  # Unicorn >= 2.1
+        if lib is not None and vmem_read is not None:
+            s = _Svc()
+            s.semihosting = int(semihosting)
+            s.cpsr_regid, s.pc_regid, s.lr_regid = UC_ARM_REG_CPSR, UC_ARM_REG_PC, UC_ARM_REG_LR
+            s.spsr_regid, s.cp_regid = UC_ARM_REG_SPSR, UC_ARM_REG_CP_REG
+            s.reg_read = ctypes.cast(uclib.uc_reg_read, ctypes.c_void_p).value
+            s.reg_write = ctypes.cast(uclib.uc_reg_write, ctypes.c_void_p).value
+            s.batch_write = ctypes.cast(uclib.uc_reg_write_batch, ctypes.c_void_p).value
+            self._cb = _PYTHON(lambda _uch, intno, _ud: python(intno))  # kept alive with the hook
+            s.python = ctypes.cast(self._cb, ctypes.c_void_p).value
+            s.vmem_read = ctypes.cast(vmem_read, ctypes.c_void_p).value
+            handle = ctypes.c_size_t()
+            err = uclib.uc_hook_add(uc._uch, ctypes.byref(handle), UC_HOOK_INTR,
+                                    ctypes.cast(lib.hvd_svc_hook, ctypes.c_void_p),
+                                    ctypes.cast(ctypes.pointer(s), ctypes.c_void_p),
+                                    ctypes.c_uint64(1), ctypes.c_uint64(0))
+            if not err:
+                self._s = s
+                self.available = True
+                return
+            log.warning("uc_hook_add(UC_HOOK_INTR) failed (%s): exceptions taken in Python", err)
+        uc.hook_add(UC_HOOK_INTR, lambda _uc, intno, _ud: python(intno))
+
+    @property
+    def taken(self) -> int:
+        """SVC exceptions the C hook took."""
+        return self._s.taken if self._s is not None else 0
