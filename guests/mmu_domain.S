@@ -151,6 +151,12 @@ main:
 	PROBE_FAULT "thumb off page read", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
 	SETDACR	CLIENT, CLIENT, CLIENT
 
+	NOTE	"the reserved domain value 0b10 gives no access, after client access"
+	PROBE	"reserved: page read as client", (V_D3 + 6 * 0x1000), P_READ, 0xa5000006
+	SETDACR	CLIENT, CLIENT, 2
+	PROBE_FAULT "reserved: page read", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
+	SETDACR	CLIENT, CLIENT, CLIENT
+
 	NOTE	"a DACR write in a Thumb IT block whose condition fails does nothing"
 	PROBE	"thumb it: page read before", (V_D3 + 6 * 0x1000), P_READ, 0xa5000006
 	mov	r0, #1
