@@ -51,6 +51,7 @@ from capstone import arm as csarm
 from unicorn.arm_const import UC_ARM_REG_LR, UC_ARM_REG_SP
 
 from .blockhook import BlockHook
+from unicorn.unicorn_py3.unicorn import uclib as _uclib
 from .svchook import SvcHook
 from .access import decode_access, first_address_in_page
 from .nextpc import next_pc
@@ -80,6 +81,7 @@ REPLAY_STEP_TRIES = 100
 
 EXCP_UDEF = 1
 EXCP_SWI = 2
+_uc_emu_start = _uclib.uc_emu_start
 EXCP_PREFETCH_ABORT = 3
 EXCP_DATA_ABORT = 4
 EXCP_BKPT = 7
@@ -859,9 +861,14 @@ class VCpu:
             # at the first block that starts with it unmasked
             blocks.watch_unmask((CPSR_I if self.irq_level else 0) | (CPSR_F if self.fiq_level else 0))
         try:
-            uc.emu_start(begin, until, 0, count)
-        except UcError as e:
-            err = e
+            # uc_emu_start itself, not the binding's emu_start, which raises UcError for every
+            # guest abort: most slices of a Linux fork+exec loop end in one
+            uc._hook_exception = None
+            status = _uc_emu_start(uc._uch, begin, until, 0, count)
+            if status:
+                err = UcError(status)
+            elif uc._hook_exception is not None:
+                raise uc._hook_exception
         finally:
             with self._emu_lock:
                 self._in_emu = False
