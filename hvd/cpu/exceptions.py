@@ -54,6 +54,10 @@ _TABLE = {
 }
 
 
+#: kind -> (target mode, vector offset, sets A, sets F), for the C entry (hvd.cpu.svchook)
+ENTRY_TABLE = _TABLE
+
+
 @dataclass(frozen=True, slots=True)
 class AbortInfo:
     """What an abort writes to the fault registers: FSR value and faulting address."""

@@ -1,9 +1,12 @@
-"""The vCPU's exception hook with Supervisor Call entry in C (``_svc.c``).
+"""The vCPU's exception hook with Supervisor Call entry in C (``_svc.c``), and exception entry
+in C for the rest.
 
 A system call is the guest exception a Linux process takes most often; done in Python it ended
 the run (see :meth:`hvd.cpu.vcpu.VCpu._take_in_hook`). The C hook takes it without leaving
-emu_start and hands every other exception to the Python hook. Without the library (a source
-tree nobody built), or with ``HVD_C_SVC=0``, the Python hook is registered directly.
+emu_start and hands every other exception to the Python hook. :meth:`SvcHook.take` enters any
+exception in one call (the vCPU's guest aborts, interrupts, undefined instructions). Without
+the library (a source tree nobody built), or with ``HVD_C_SVC=0``, the Python hook is
+registered directly and :func:`hvd.cpu.exceptions.enter_exception` does the entries.
 """
 
 from __future__ import annotations
@@ -21,9 +24,16 @@ from unicorn.unicorn_py3.unicorn import uclib
 
 from hvd.native import load_library
 
+from .arm import CPSR_A, CPSR_F
+from .exceptions import ENTRY_TABLE, AbortInfo, Exc
+
 log = logging.getLogger("hvd.cpu")
 
 _PYTHON = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
+#: kind -> (mode, vector offset, mask bits besides I, fault registers: 1 data, 2 instruction)
+_ENTRY = {kind: (mode, offset, (CPSR_A if a else 0) | (CPSR_F if f else 0),
+                 1 if kind is Exc.DABT else 2)
+          for kind, (mode, offset, a, f) in ENTRY_TABLE.items()}
 
 
 class _Svc(ctypes.Structure):
@@ -45,6 +55,7 @@ class SvcHook:
     def __init__(self, uc, python: Callable[[int], None], semihosting: bool) -> None:
         self.available = False
         self._s = None
+        self._take = None
         lib = None if os.environ.get("HVD_C_SVC", "1") == "0" else load_library("hvd.cpu", "_svc")
         vmem_read = getattr(uclib, "uc_vmem_read", None)  # Unicorn >= 2.1
         if lib is not None and vmem_read is not None:
@@ -66,9 +77,27 @@ class SvcHook:
             if not err:
                 self._s = s
                 self.available = True
+                fn = lib.hvd_take_exception
+                fn.restype = ctypes.c_uint32
+                fn.argtypes = [ctypes.c_void_p, ctypes.c_void_p] + [ctypes.c_uint32] * 7
+                self._take = fn
+                self._args = (uc._uch, ctypes.addressof(s))
                 return
             log.warning("uc_hook_add(UC_HOOK_INTR) failed (%s): exceptions taken in Python", err)
         uc.hook_add(UC_HOOK_INTR, lambda _uc, intno, _ud: python(intno))
+
+    def take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> bool:
+        """Enter exception ``kind`` with return link ``lr`` (and the fault registers of
+        ``abort``), as enter_exception does; False without the library."""
+        if self._take is None:
+            return False
+        mode, offset, mask, fault = _ENTRY[kind]
+        if abort is None:
+            self._take(*self._args, mode, offset, mask, lr & 0xFFFFFFFF, 0, 0, 0)
+        else:
+            self._take(*self._args, mode, offset, mask, lr & 0xFFFFFFFF, fault,
+                       abort.fsr & 0xFFFFFFFF, abort.far & 0xFFFFFFFF)
+        return True
 
     @property
     def taken(self) -> int:

@@ -355,7 +355,8 @@ class VCpu:
 
     def _take(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         self.exceptions_taken += 1
-        enter_exception(self.regs, self.cp15, kind, lr, abort)
+        if not self._svc.take(kind, lr, abort):
+            enter_exception(self.regs, self.cp15, kind, lr, abort)
 
     def _take_in_hook(self, kind: Exc, lr: int, abort: AbortInfo | None = None) -> None:
         """Exception entry from inside a Unicorn hook. Writing PC there makes Unicorn leave the
