@@ -175,6 +175,16 @@ main:
 	PROBE_FAULT "thumb it: page read after mcrne, not equal", (V_D3 + 6 * 0x1000), P_READ, DABT_F(FS_DOMAIN_PAGE)
 	SETDACR	CLIENT, CLIENT, CLIENT
 
+	NOTE	"a DACR write in a Thumb IT block, code after it in the same block"
+	mov	r4, #0
+1:	MOV32	r0, DACR(CLIENT, CLIENT, NOACC)
+	blx	thumb_dacr_it_count
+	CHECK	"thumb it: instructions after the block ran once", r0, 3
+	SETDACR	CLIENT, CLIENT, CLIENT
+	add	r4, r4, #1
+	cmp	r4, #4
+	bne	1b
+
 	NOTE	"domain 0 code keeps running whatever the others say"
 	SETDACR	NOACC, NOACC, NOACC
 	PROBE	"domain 0 read", TPAGE(1), P_READ, 0xa5000001
@@ -204,6 +214,25 @@ thumb_set_dacr_ne:
 	isb
 	bx	lr
 	.size thumb_set_dacr_ne, . - thumb_set_dacr_ne
+
+/* thumb_dacr_it_count(r0): DACR = r0 by an MCREQ in an IT block that takes it, with no ISB
+   before the next branch; returns 3 (each counting ADD after it once). */
+	.type thumb_dacr_it_count, %function
+	.thumb_func
+thumb_dacr_it_count:
+	movs	r1, #0
+	cmp	r1, r1
+	it	eq
+	mcreq	p15, 0, r0, c3, c0, 0
+	adds	r1, r1, #1
+	b	1f
+1:	adds	r1, r1, #1
+	b	2f
+2:	adds	r1, r1, #1
+	isb
+	mov	r0, r1
+	bx	lr
+	.size thumb_dacr_it_count, . - thumb_dacr_it_count
 	.arm
 
 /* Templates: copied to CODE_A and CODE_B and run there, never run in place. */

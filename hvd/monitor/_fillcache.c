@@ -82,6 +82,11 @@ typedef bool (*fill_fn)(void *uc, uint64_t vaddr, int type, void *entry, void *u
 #define QUIET 1u       /* f->quiet: a miss fails, no Python */
 #define PROBE 2u       /* f->quiet: a miss goes to Python, which delivers no fault */
 
+struct cp_reg { /* uc_arm_cp_reg */
+    uint32_t cp, is64, sec, crn, crm, opc1, opc2;
+    uint64_t val;
+};
+
 struct uc_tlb_entry {
     uint64_t paddr;
     int perms;
@@ -190,24 +195,22 @@ void hvd_fill_insert(struct hvd_fill *f, uint32_t pl, uint32_t pa, uint32_t perm
 
 /* An answer given to Unicorn: its VA page goes into its domain's log, and into the ASID log
    unless it is global (an answer from a global entry, or with the MMU off) */
+static inline void log_page(uint32_t *log, uint32_t *len, uint32_t cap, uint32_t va)
+{
+    uint32_t n = *len;
+
+    if (n < cap)
+        log[n] = va;
+    if (n <= cap)
+        *len = n + 1; /* cap + 1: overflowed */
+}
+
 static inline void log_answer(struct hvd_fill *f, uint32_t domain, uint32_t global, uint32_t va)
 {
-    uint32_t n;
-
-    if (domain < DOMS) {
-        n = f->dlen[domain];
-        if (n < DLOG)
-            f->dlog[domain][n] = va;
-        if (n <= DLOG)
-            f->dlen[domain] = n + 1;
-    }
-    if (!global) {
-        n = f->nglen;
-        if (n < NGLOG)
-            f->nglog[n] = va;
-        if (n <= NGLOG)
-            f->nglen = n + 1;
-    }
+    if (domain < DOMS)
+        log_page(f->dlog[domain], &f->dlen[domain], DLOG, va);
+    if (!global)
+        log_page(f->nglog, &f->nglen, NGLOG, va);
 }
 
 /* Permissions (PL1, PL0) a client domain grants for AP[2:0], before XN (B3.7.1; with
@@ -552,13 +555,23 @@ void hvd_fill_forget_unpriv_page(struct hvd_fill *f, uint32_t va)
    overflowed: the caller lets the MCR run, and Unicorn flushes everything. The fill cache's
    own answers need nothing: each is kept with the DACR it was given under. */
 
+/* Drop Unicorn's entries for n logged VA pages, one by one (TLBIMVA's write function: every
+   mmu index); returns n */
+static uint32_t flush_pages(struct hvd_fill *f, void *uc, const uint32_t *pages, uint32_t n)
+{
+    struct cp_reg tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
+    uint32_t i;
+
+    for (i = 0; i < n; i++) {
+        tlbimva.val = pages[i];
+        f->reg_write(uc, f->cp_regid, &tlbimva);
+    }
+    return n;
+}
+
 int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t new)
 {
-    struct {
-        uint32_t cp, is64, sec, crn, crm, opc1, opc2;
-        uint64_t val;
-    } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
-    uint32_t changed = 0, d, i, was, now;
+    uint32_t changed = 0, d, was, now;
 
     f->dacr_seen = new;
     for (d = 0; d < 16; d++) {
@@ -586,11 +599,7 @@ int hvd_fill_dacr_change(struct hvd_fill *f, void *uc, uint32_t old, uint32_t ne
     for (d = 0; d < DOMS; d++) {
         if (!((changed >> d) & 1u))
             continue;
-        for (i = 0; i < f->dlen[d]; i++) {
-            tlbimva.val = f->dlog[d][i];
-            f->reg_write(uc, f->cp_regid, &tlbimva);
-        }
-        f->dacr_pages += f->dlen[d];
+        f->dacr_pages += flush_pages(f, uc, f->dlog[d], f->dlen[d]);
         f->dlen[d] = 0;
     }
     return 1;
@@ -608,22 +617,12 @@ void hvd_fill_reset_domains(struct hvd_fill *f)
    overflowed: the caller then has Unicorn flush its whole TLB. */
 int hvd_fill_flush_nonglobal(struct hvd_fill *f, void *uc)
 {
-    struct {
-        uint32_t cp, is64, sec, crn, crm, opc1, opc2;
-        uint64_t val;
-    } tlbimva = {15, 0, 0, 8, 7, 0, 1, 0};
-    uint32_t i;
-
     if (f->nglen > NGLOG) {
         hvd_fill_reset_domains(f);
         f->asid_overflows++;
         return 0;
     }
-    for (i = 0; i < f->nglen; i++) {
-        tlbimva.val = f->nglog[i];
-        f->reg_write(uc, f->cp_regid, &tlbimva);
-    }
-    f->asid_pages += f->nglen;
+    f->asid_pages += flush_pages(f, uc, f->nglog, f->nglen);
     f->nglen = 0;
     return 1;
 }

@@ -99,7 +99,9 @@ struct hvd_tlbop {                   /* one per hooked instruction: the hook's u
    in the middle of a translated block, but Unicorn calls the hook of a Thumb instruction in an
    IT block only when its condition passes, and does not leave a block inside an IT block: the
    new PC is not taken there, and the MCR runs after this hook, writing the same value again
-   with Unicorn's flush (mmu_domain's Thumb IT case). */
+   with Unicorn's flush. QEMU ends the block after every CP15 write with PC written back, so
+   the PC written here is never the one the run goes on from (mmu_domain's Thumb IT cases:
+   the code after the block runs once). */
 static void reg_write(void *uc, uint64_t address, struct hvd_tlbop *op, uint32_t cpsr)
 {
     struct hvd_tlbop_filter *f = op->f;
