@@ -37,3 +37,9 @@ def load_library(package: str, name: str) -> ctypes.CDLL | None:
             log.warning("%s: %s: running without it", key, e)
     _cache[key] = lib
     return lib
+
+
+def counter(field: str, doc: str = "") -> property:
+    """A read-only property giving ``self._f.<field>``: a counter the C side keeps in the
+    ctypes structure ``_f`` of the object."""
+    return property(lambda self: getattr(self._f, field), doc=doc)

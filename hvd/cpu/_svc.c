@@ -50,7 +50,7 @@ typedef int (*vmem_read_fn)(void *uc, uint64_t address, int prot, void *bytes, u
 #define SCTLR_EE (1u << 25)
 #define SCTLR_TE (1u << 30)
 #define VEC_SVC 0x08u
-#define FAULT_DATA 1u  /* hvd_take_exception's fault: DFSR/DFAR */
+#define FAULT_DATA 1u  /* hvd_take_exception's fault: DFSR/DFAR (hvd.cpu.svchook.FAULT_DATA) */
 #define FAULT_INSN 2u  /* IFSR/IFAR */
 #define UC_PROT_EXEC 4
 #define SEMI_ARM 0x123456u /* hvd.cpu.semihosting.SVC_ARM */

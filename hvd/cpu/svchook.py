@@ -30,9 +30,11 @@ from .exceptions import ENTRY_TABLE, AbortInfo, Exc
 log = logging.getLogger("hvd.cpu")
 
 _PYTHON = ctypes.CFUNCTYPE(None, ctypes.c_void_p, ctypes.c_uint32, ctypes.c_void_p)
-#: kind -> (mode, vector offset, mask bits besides I, fault registers: 1 data, 2 instruction)
+FAULT_DATA = 1  # _svc.c: hvd_take_exception writes DFSR/DFAR
+FAULT_INSN = 2  # ... IFSR/IFAR
+#: kind -> (mode, vector offset, mask bits besides I, the fault registers an abort writes)
 _ENTRY = {kind: (mode, offset, (CPSR_A if a else 0) | (CPSR_F if f else 0),
-                 1 if kind is Exc.DABT else 2)
+                 FAULT_DATA if kind is Exc.DABT else FAULT_INSN)
           for kind, (mode, offset, a, f) in ENTRY_TABLE.items()}
 
 

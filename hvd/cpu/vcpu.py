@@ -280,13 +280,19 @@ class VCpu:
         """Exceptions taken so far (in Python and by the C SVC hook)."""
         return self.exceptions_taken + self._svc.taken
 
+    def hook_failed(self, exc: BaseException) -> None:
+        """A raw (ctypes) callback of hvd's raised, a bug of hvd's: stop this VM, never the
+        process. The slice reports ``uc._hook_exception`` as an internal error, as for the
+        binding's hooks."""
+        if self.uc._hook_exception is None:
+            self.uc._hook_exception = exc
+        self.uc.emu_stop()
+
     def _on_intr_guarded(self, intno: int) -> None:
         try:
             self._on_intr(self.uc, intno, None)
-        except BaseException as exc:  # never into Unicorn: stop this VM as for a hook error
-            if self.uc._hook_exception is None:
-                self.uc._hook_exception = exc
-            self.uc.emu_stop()
+        except BaseException as exc:  # never into Unicorn
+            self.hook_failed(exc)
 
     def _on_intr(self, uc: Uc, intno: int, _ud: object) -> None:
         try:

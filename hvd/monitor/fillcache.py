@@ -16,7 +16,7 @@ from unicorn import UC_HOOK_TLB_FILL
 from unicorn.arm_const import UC_ARM_REG_CP_REG
 from unicorn.unicorn_py3.unicorn import uclib
 
-from hvd.native import load_library
+from hvd.native import counter, load_library
 
 from .state import StateReader
 
@@ -163,9 +163,7 @@ class FillCache:
         flush, and forget it: 0 nowhere, :data:`WR_MANY` at several VAs, else the VA page | 1."""
         return self._lib.hvd_fill_take_writable(self._ptr, pa)
 
-    @property
-    def hits(self) -> int:
-        return self._f.hits
+    hits = counter("hits", "fills answered from the cache")
 
     def set_quiet(self, mode: int) -> None:
         """Around Unicorn's own probes between runs (uc_hook_del and uc_ctl_remove_cache
@@ -194,25 +192,13 @@ class FillCache:
         must flush Unicorn's whole TLB."""
         return bool(self._lib.hvd_fill_flush_nonglobal(self._ptr, self._uch))
 
-    @property
-    def asid_pages(self) -> int:
-        """Unicorn pages flushed for ASID changes and TLBIASIDs instead of its whole TLB."""
-        return self._f.asid_pages
-
-    @property
-    def dacr_pages(self) -> int:
-        """Unicorn pages flushed for DACR changes done without its whole-TLB flush."""
-        return self._f.dacr_pages
-
-    @property
-    def dacr_strays(self) -> int:
-        """DACR changes a fill saw that no DACR hook made (the MCR ran: a whole-TLB flush)."""
-        return self._f.dacr_strays
-
-    @property
-    def walks(self) -> int:
-        """Fills the C walker answered (hidden faults handled without Python)."""
-        return self._f.walks
+    asid_pages = counter("asid_pages", "Unicorn pages flushed for ASID changes and TLBIASIDs "
+                                       "instead of its whole TLB")
+    dacr_pages = counter("dacr_pages", "Unicorn pages flushed for DACR changes done without its "
+                                       "whole-TLB flush")
+    dacr_strays = counter("dacr_strays", "DACR changes a fill saw that no DACR hook made (the MCR "
+                                         "ran: a whole-TLB flush)")
+    walks = counter("walks", "fills the C walker answered (hidden faults handled without Python)")
 
 
 def c_walk(lib: ctypes.CDLL, ram: Ram, va: int, kind: int, pl: int, *, sctlr: int, dacr: int,

@@ -916,22 +916,22 @@ class ShadowMmu(BaseMmu):
                                          fast.dacr_strays)
         idle, used = self._dacr_idle, self._dacr_used
         for va, (h, op) in list(self._hooks.items()):
-            if op.reg == "DACR" and h in self._dacr_seen:
-                if tlbf.take_hits(h):
-                    used.add(va)
-                    idle[h] = 0
-                    continue
-                n = idle[h] = idle.get(h, 0) + 1
-                if n >= (DACR_IDLE_PERIODS if va in used else 1):
-                    self._remove_hook(va)
-                    self._dacr_pruned[va] = op
-                    del idle[h]
+            if op.reg != "DACR":
+                continue
+            hits = tlbf.take_hits(h)
+            if h not in self._dacr_seen:
+                continue  # added since the last pruning: judged after a whole period
+            if hits:
+                used.add(va)
+                idle[h] = 0
+                continue
+            n = idle[h] = idle.get(h, 0) + 1
+            if n >= (DACR_IDLE_PERIODS if va in used else 1):
+                self._remove_hook(va)
+                self._dacr_pruned[va] = op
         if strays >= DACR_REARM_UNHOOKED and self._dacr_pruned:
             self._rearm_dacr_hooks(fast.stray_pcs(strays))
-        # hooks added since the last pruning get a whole period before they can go
         self._dacr_seen = {h for h, op in self._hooks.values() if op.reg == "DACR"}
-        for h in self._dacr_seen:
-            tlbf.take_hits(h)
 
     def _rearm_dacr_hooks(self, pcs: list[int]) -> None:
         """Hook again the pruned DACR writes up to DACR_STRAY_REACH bytes before these PCs."""
@@ -982,6 +982,7 @@ class ShadowMmu(BaseMmu):
 
     def _remove_hook(self, va: int) -> None:
         h, _ = self._hooks.pop(va)
+        self._dacr_idle.pop(h, None)
         self._del_hook(h)
         self.stats.hooks -= 1
 
@@ -1028,12 +1029,7 @@ class ShadowMmu(BaseMmu):
             self._hook_failed(exc)
 
     def _hook_failed(self, exc: BaseException) -> None:
-        """A raw callback of ours raised (a monitor bug): stop this VM, never the process. The
-        vCPU reports ``uc._hook_exception`` as an internal error, as for the binding's hooks."""
-        uc = self.vcpu.uc
-        if uc._hook_exception is None:
-            uc._hook_exception = exc
-        uc.emu_stop()
+        self.vcpu.hook_failed(exc)
 
     def _on_tlb_op(self, uc, address: int, size: int, op) -> None:
         """Just before the guest executes a TLB maintenance operation."""

@@ -15,7 +15,7 @@ from unicorn import UC_HOOK_CODE
 from unicorn.arm_const import UC_ARM_REG_CP_REG, UC_ARM_REG_CPSR, UC_ARM_REG_PC
 from unicorn.unicorn_py3.unicorn import uclib
 
-from hvd.native import load_library
+from hvd.native import counter, load_library
 
 from .tlbops import SCOPE_MVA, SCOPE_MVAA, TLB_OP_NAMES
 
@@ -138,25 +138,11 @@ class TlbOpFilter:
         ctypes.memset(ctypes.addressof(self._f.mbs), 0, ctypes.sizeof(self._f.mbs))
         ctypes.memset(ctypes.addressof(self._f.pages), 0, ctypes.sizeof(self._f.pages))
 
-    @property
-    def filtered(self) -> int:
-        return self._f.filtered
-
-    @property
-    def dacr_done(self) -> int:
-        return self._f.dacr_done
-
-    @property
-    def dacr_passed(self) -> int:
-        return self._f.dacr_passed
-
-    @property
-    def ctx_done(self) -> int:
-        return self._f.ctx_done
-
-    @property
-    def ctx_passed(self) -> int:
-        return self._f.ctx_passed
+    filtered = counter("filtered", "operations answered here")
+    dacr_done = counter("dacr_done", "DACR writes done without Unicorn's whole-TLB flush")
+    dacr_passed = counter("dacr_passed", "DACR writes at a hook left to the MCR")
+    ctx_done = counter("ctx_done", "CONTEXTIDR writes done without Unicorn's whole-TLB flush")
+    ctx_passed = counter("ctx_passed", "CONTEXTIDR writes at a hook left to the MCR")
 
     def filtered_by_name(self) -> dict[str, int]:
         by_kind = self._f.filtered_by_kind
